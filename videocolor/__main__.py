@@ -1,0 +1,5 @@
+import sys
+
+from videocolor.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,10 @@
+"""`videocolor batch` (being written)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("batch", help="(not yet available)")
+    p.set_defaults(func=lambda args: print("videocolor batch: not yet available") or 1)

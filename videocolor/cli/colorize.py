@@ -1,0 +1,10 @@
+"""`videocolor colorize` (being written)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("colorize", help="(not yet available)")
+    p.set_defaults(func=lambda args: print("videocolor colorize: not yet available") or 1)

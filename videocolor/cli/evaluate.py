@@ -1,0 +1,10 @@
+"""`videocolor evaluate` (being written)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="(not yet available)")
+    p.set_defaults(func=lambda args: print("videocolor evaluate: not yet available") or 1)

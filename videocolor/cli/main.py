@@ -1,0 +1,57 @@
+"""`videocolor` command line: parses arguments, calls the library, prints one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from videocolor.errors import VideocolorError
+
+__all__ = ["build_parser", "main"]
+
+# Each module defines `register(subparsers)`, which adds its subcommand and sets `func(args) -> int`.
+_COMMANDS = (
+    "videocolor.cli.colorize",
+    "videocolor.cli.probe",
+    "videocolor.cli.models",
+    "videocolor.cli.train",
+    "videocolor.cli.evaluate",
+    "videocolor.cli.frames",
+    "videocolor.cli.batch",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="videocolor", description="Colorize black-and-white video and photos."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in _COMMANDS:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="videocolor: %(message)s"
+    )
+    try:
+        return int(args.func(args) or 0)
+    except VideocolorError as exc:
+        if args.verbose:
+            raise
+        print(f"videocolor: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("videocolor: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

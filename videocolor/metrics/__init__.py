@@ -1,0 +1,1 @@
+"""videocolor.metrics."""
