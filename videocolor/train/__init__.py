@@ -1,1 +1,19 @@
-"""videocolor.train."""
+"""videocolor.train: datasets, degradations, losses, phases, checkpoints. Inference never imports it.
+
+Imports without PyAV: `av` is imported only when a video is used as training data.
+"""
+
+from videocolor.train.checkpoint import export_checkpoint, load_checkpoint
+from videocolor.train.config import PHASES, TrainConfig, load_train_config
+from videocolor.train.trainer import RunResult, run_training, setup_env
+
+__all__ = [
+    "PHASES",
+    "RunResult",
+    "TrainConfig",
+    "export_checkpoint",
+    "load_checkpoint",
+    "load_train_config",
+    "run_training",
+    "setup_env",
+]

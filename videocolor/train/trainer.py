@@ -1,0 +1,911 @@
+"""The training loop: NoGAN generator pretraining, critic pretraining, then GAN training.
+
+One code path for CPU, one GPU and several (``torchrun``: DDP over gloo on CPU, nccl on GPU). Each phase
+keeps ``RUN/ckpt/<phase>.pt`` (models, optimizers, scaler, EMA, RNG states, step, data position) and
+resumes from it; a finished phase is skipped when the same command runs again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import csv
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel as DDP
+from tqdm import tqdm
+
+from videocolor.color import chroma_of, luma_to_model_input, model_output_to_rgb
+from videocolor.config import config_to_dict
+from videocolor.errors import InputError
+from videocolor.metrics.image import colourfulness, psnr
+from videocolor.train.checkpoint import (
+    atomic_write_bytes,
+    export_checkpoint,
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
+from videocolor.train.config import PHASES, TrainConfig
+from videocolor.train.data import (
+    ImageCache,
+    PositionBatches,
+    TrainDataset,
+    find_sources,
+    make_loader,
+    split_sources,
+    validation_batch,
+)
+from videocolor.train.losses import (
+    BT601,
+    ColorTerms,
+    GeneratorLoss,
+    critic_loss,
+    generator_adv_loss,
+    normalise,
+    random_affine,
+    warp,
+)
+
+__all__ = ["Env", "RunResult", "run_training", "setup_env"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Env:
+    device: torch.device
+    rank: int = 0
+    world: int = 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+
+def setup_env(device: str = "auto") -> Env:
+    """Device and process group: torchrun's environment (WORLD_SIZE, RANK, LOCAL_RANK) starts DDP."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise InputError("--device cuda asked for, but no CUDA device is available")
+        dev = torch.device("cuda", local if world > 1 else (torch.device(device).index or 0))
+        torch.cuda.set_device(dev)
+    elif device == "cpu":
+        dev = torch.device("cpu")
+    else:
+        raise InputError(f"unknown device {device!r} (auto, cpu, cuda, cuda:N)")
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
+    return Env(dev, rank, world)
+
+
+@dataclass
+class RunResult:
+    out: Path
+    phases: dict[str, dict[str, Any]] = field(default_factory=dict)  # phase -> last validation metrics
+    exported: Path | None = None
+
+
+class Ema:
+    """Exponential moving average of a module's parameters (buffers are copied)."""
+
+    def __init__(self, model: nn.Module, decay: float) -> None:
+        self.decay = decay
+        self.model = copy.deepcopy(model).eval().requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        ema_p = [p for p in self.model.parameters() if p.dtype.is_floating_point]
+        src_p = [p for p in model.parameters() if p.dtype.is_floating_point]
+        torch._foreach_lerp_(ema_p, src_p, 1.0 - self.decay)
+        for b_ema, b in zip(self.model.buffers(), model.buffers(), strict=True):
+            b_ema.copy_(b)
+
+
+def _unwrap(model: nn.Module) -> nn.Module:
+    return model.module if isinstance(model, DDP) else model
+
+
+def _lr_factor(progress: float, step: int, warmup: int, cosine: bool) -> float:
+    if warmup and step < warmup:
+        return (step + 1) / warmup
+    if not cosine:
+        return 1.0
+    return 0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def _all_mean(value: torch.Tensor, env: Env) -> torch.Tensor:
+    if env.world > 1:
+        value = value.detach().clone()
+        dist.all_reduce(value)
+        value /= env.world
+    return value
+
+
+def _any(flag: bool, env: Env) -> bool:
+    if env.world == 1:
+        return flag
+    t = torch.tensor([1.0 if flag else 0.0], device=env.device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item() > 0)
+
+
+class Trainer:
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        env: Env,
+        out: Path,
+        train_cache: ImageCache,
+        val: tuple[torch.Tensor, torch.Tensor],
+        minutes: dict[str, float],
+        stop_at: tuple[str | None, int] | None,
+    ) -> None:
+        self.cfg, self.env, self.out = cfg, env, out
+        self.train_cache = train_cache
+        self.val_rgb, self.val_luma = val
+        self.minutes = minutes
+        self.stop_at = stop_at
+        self.interrupted = False  # a phase stopped at `stop_at`, unfinished
+        self.ckpt_dir = out / "ckpt"
+        self.loss = GeneratorLoss(cfg.loss).to(env.device)
+        amp = cfg.run.amp if env.cuda else "none"
+        self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(amp)
+        self.fp16 = amp == "fp16"
+        self.cfg_dict = config_to_dict(cfg)
+        if env.main:
+            self.ckpt_dir.mkdir(parents=True, exist_ok=True)
+            (out / "samples").mkdir(exist_ok=True)
+        self._gray_psnr = [
+            psnr(g, t) for g, t in zip(self._hwc(self._gray_rgb()), self._hwc(self.val_rgb), strict=True)
+        ]
+        self._truth_cf = (
+            float(np.mean([colourfulness(t) for t in self._hwc(self.val_rgb)])) if len(self.val_rgb) else 0.0
+        )
+
+    # ---------------------------------------------------------------- models
+    def _build_generator(self) -> nn.Module:
+        from videocolor.nets import build_generator
+
+        gen = build_generator(self.cfg.model.generator).to(self.env.device)
+        return gen.to(memory_format=torch.channels_last) if self.env.cuda else gen
+
+    def _build_critic(self) -> nn.Module:
+        from videocolor.nets import build_critic
+
+        critic = build_critic(nf=self.cfg.model.critic_nf).to(self.env.device)
+        return critic.to(memory_format=torch.channels_last) if self.env.cuda else critic
+
+    def _wrap(self, model: nn.Module) -> nn.Module:
+        if self.env.world == 1:
+            return model
+        ids = [self.env.device.index] if self.env.cuda else None
+        return DDP(model, device_ids=ids, broadcast_buffers=True)
+
+    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast("cuda", dtype=self.amp_dtype)
+
+    # ------------------------------------------------------------------ data
+    def _loader(self, phase: str, start_batch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        d = self.cfg.data
+        ds = TrainDataset(self.train_cache, d, self.cfg.degrade, self.cfg.run.seed, PHASES.index(phase))
+        batches = PositionBatches(
+            start_batch, d.batch_size, self.cfg.run.accum_steps, self.env.world, self.env.rank
+        )
+        loader = make_loader(ds, batches, d.workers, self.env.cuda, d.prefetch)
+        for rgb, luma in loader:
+            yield (
+                rgb.to(self.env.device, non_blocking=True).float().div_(255.0),
+                luma.to(self.env.device, non_blocking=True).float().div_(255.0),
+            )
+
+    def _predict(self, gen: nn.Module, luma: torch.Tensor) -> torch.Tensor:
+        x = luma_to_model_input(luma)
+        if self.env.cuda:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with self._autocast():
+            out = gen(x)
+        return model_output_to_rgb(out.float())
+
+    def _critic_logits(self, critic: nn.Module, rgb: torch.Tensor) -> torch.Tensor:
+        x = normalise(rgb)
+        if self.env.cuda:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with self._autocast():
+            return critic(x).float()
+
+    def _gen_terms(
+        self, gen: nn.Module, rgb: torch.Tensor, luma: torch.Tensor, step: int, micro: int
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor], ColorTerms]:
+        """Generator loss on one micro-batch, with the temporal-stability term when configured."""
+        c = self.cfg.loss
+        n = rgb.shape[0]
+        theta = None
+        if c.temporal > 0:
+            # One forward over the batch and its shifted/rescaled/noised copy (one DDP forward per step).
+            # Seeded by the micro-batch's chunk of the global batch: any DDP/accumulation split agrees.
+            chunk = micro * self.env.world + self.env.rank
+            g = torch.Generator().manual_seed(hash((self.cfg.run.seed, step, chunk)) & 0xFFFFFFFF)
+            theta = random_affine(n, c.temporal_shift, c.temporal_scale, luma.shape[-1], g)
+            moved, _ = warp(luma, theta)
+            noise = torch.randn(moved.shape, generator=g).to(moved.device) * c.temporal_noise
+            luma = torch.cat((luma, (moved + noise).clamp(0.0, 1.0)))
+        pred = self._predict(gen, luma)
+        terms = ColorTerms.of(rgb, pred[:n])
+        total, parts = self.loss(terms)
+        if theta is not None:
+            aligned, valid = warp(terms.pred_chroma, theta)
+            other = chroma_of(pred[n:], BT601)
+            parts["temporal"] = (
+                c.temporal * ((aligned - other).abs() * valid).sum() / (2 * valid.sum() + 1e-6)
+            )
+            total = total + parts["temporal"]
+        return total, parts, terms
+
+    # ------------------------------------------------------------ optimizers
+    def _adam(
+        self, model: nn.Module, lr: float, betas: tuple[float, float], wd: float
+    ) -> torch.optim.Optimizer:
+        return torch.optim.AdamW(model.parameters(), lr=lr, betas=betas, weight_decay=wd)
+
+    def _step(self, opt: torch.optim.Optimizer, model: nn.Module, scaler: torch.amp.GradScaler) -> None:
+        scaler.unscale_(opt)
+        if self.cfg.run.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), self.cfg.run.grad_clip)
+        scaler.step(opt)
+        scaler.update()
+
+    def _sync(self, models: list[nn.Module], last: bool) -> contextlib.ExitStack:
+        stack = contextlib.ExitStack()
+        if not last:
+            for m in models:
+                if isinstance(m, DDP):
+                    stack.enter_context(m.no_sync())
+        return stack
+
+    # ------------------------------------------------------------ validation
+    @staticmethod
+    def _hwc(batch: torch.Tensor) -> list[np.ndarray]:
+        return [img.permute(1, 2, 0).contiguous().numpy() for img in batch]
+
+    def _gray_rgb(self) -> torch.Tensor:
+        return self.val_luma.expand(-1, 3, -1, -1)
+
+    @torch.no_grad()
+    def _colorize_val(self, gen: nn.Module) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(merged uint8, predicted chroma, true chroma) for the validation set, gen in eval mode."""
+        was = gen.training
+        gen.eval()
+        merged, pc, tc = [], [], []
+        for i in range(0, len(self.val_rgb), 32):
+            rgb = self.val_rgb[i : i + 32].to(self.env.device).float() / 255.0
+            luma = self.val_luma[i : i + 32].to(self.env.device).float() / 255.0
+            t = ColorTerms.of(rgb, self._predict(gen, luma))
+            merged.append((t.merged * 255.0).round().to(torch.uint8).cpu())
+            pc.append(t.pred_chroma.cpu())
+            tc.append(t.true_chroma.cpu())
+        gen.train(was)
+        return torch.cat(merged), torch.cat(pc), torch.cat(tc)
+
+    def _validate_generator(self, gen: nn.Module, phase: str, step: int) -> dict[str, float]:
+        merged, pc, tc = self._colorize_val(gen)
+        preds = self._hwc(merged)
+        gain = float(
+            np.mean(
+                [
+                    psnr(p, t) - g
+                    for p, t, g in zip(preds, self._hwc(self.val_rgb), self._gray_psnr, strict=True)
+                ]
+            )
+        )
+        cf = float(np.mean([colourfulness(p) for p in preds]))
+        cf_ratio = cf / self._truth_cf if self._truth_cf > 0 else 0.0
+        r = self.cfg.run
+        metrics = {
+            "chroma_psnr": 10.0 * math.log10(1.0 / max(float(torch.mean((pc - tc) ** 2)), 1e-12)),
+            "rgb_psnr": float(np.mean(self._gray_psnr)) + gain,
+            "gray_psnr": float(np.mean(self._gray_psnr)),
+            "psnr_gain": gain,
+            "cf": cf,
+            "cf_truth": self._truth_cf,
+            "cf_ratio": cf_ratio,
+            "score": gain - r.cf_penalty * max(0.0, r.cf_target - cf_ratio),
+        }
+        self._write_grid(merged, phase, step)
+        return metrics
+
+    @torch.no_grad()
+    def _validate_critic(self, gen: nn.Module, critic: nn.Module) -> dict[str, float]:
+        merged, _, _ = self._colorize_val(gen)
+        was = critic.training
+        critic.eval()
+        real = self._critic_logits(critic, self.val_rgb.to(self.env.device).float() / 255.0)
+        fake = self._critic_logits(critic, merged.to(self.env.device).float() / 255.0)
+        critic.train(was)
+        acc = 0.5 * (float((real > 0).float().mean()) + float((fake < 0).float().mean()))
+        return {"critic_loss": float(critic_loss(real, fake)), "critic_acc": acc}
+
+    def _write_grid(self, merged: torch.Tensor, phase: str, step: int) -> None:
+        k = min(self.cfg.run.grid_images, len(merged))
+        if k == 0:
+            return
+        rows = [self._gray_rgb()[:k], merged[:k], self.val_rgb[:k]]  # input, prediction, truth
+        grid = torch.cat([torch.cat(list(r), dim=2) for r in rows], dim=1).permute(1, 2, 0).numpy()
+        ok, buf = cv2.imencode(".png", cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+        atomic_write_bytes(self.out / "samples" / f"{phase}-{step:06d}.png", buf.tobytes())
+
+    def _log(self, record: dict[str, Any]) -> None:
+        if not self.env.main:
+            return
+        with open(self.out / "log.jsonl", "a") as fh:
+            fh.write(json.dumps(record) + "\n")
+        if record.get("kind") == "val":
+            path = self.out / f"val-{record['phase']}.csv"
+            new = not path.exists()
+            with open(path, "a", newline="") as fh:
+                w = csv.DictWriter(fh, fieldnames=list(record), extrasaction="ignore")
+                if new:
+                    w.writeheader()
+                w.writerow(record)
+
+    # ------------------------------------------------------------ checkpoints
+    def _path(self, phase: str, suffix: str = "") -> Path:
+        return self.ckpt_dir / f"{phase}{suffix}.pt"
+
+    def _gather_rng(self) -> list[dict[str, Any]]:
+        state = rng_state()
+        if self.env.world == 1:
+            return [state]
+        states: list[Any] = [None] * self.env.world
+        dist.all_gather_object(states, state)
+        return states
+
+    def _save(self, phase: str, state: dict[str, Any], keep: bool = False) -> None:
+        rngs = self._gather_rng()  # every rank takes part
+        if not self.env.main:
+            return
+        full = {
+            **state,
+            "phase": phase,
+            "arch": self.cfg.model.generator,
+            "critic_nf": self.cfg.model.critic_nf,
+            "config": self.cfg_dict,
+            "rng": rngs,
+        }
+        save_checkpoint(self._path(phase), full)
+        if keep:
+            save_checkpoint(self._path(phase, f"-step{state['step']:07d}"), full)
+
+    def _save_best(
+        self, phase: str, gen: nn.Module, ema: Ema | None, step: int, metrics: dict[str, float]
+    ) -> None:
+        if self.env.main:
+            model = ema.model if ema is not None else _unwrap(gen)
+            save_checkpoint(
+                self._path(phase, "-best"),
+                {
+                    "phase": phase,
+                    "step": step,
+                    "arch": self.cfg.model.generator,
+                    "generator": model.state_dict(),
+                    "ema": None,
+                    "metrics": metrics,
+                    "config": self.cfg_dict,
+                },
+            )
+
+    def _restore_rng(self, state: dict[str, Any]) -> None:
+        rngs = state.get("rng") or []
+        if len(rngs) == self.env.world:
+            set_rng_state(rngs[self.env.rank])
+
+    def _load_phase(self, phase: str) -> dict[str, Any] | None:
+        path = self._path(phase)
+        return load_checkpoint(path) if path.is_file() else None
+
+    # ----------------------------------------------------------------- phases
+    def _budget(self, phase: str) -> float:
+        return self.minutes.get(phase, 0.0) * 60.0
+
+    def _should_stop(self, phase: str, step: int, steps: int, elapsed: float) -> tuple[bool, bool]:
+        """(stop now, phase finished)."""
+        budget = self._budget(phase)
+        done = step >= steps or _any(budget > 0 and elapsed >= budget, self.env)
+        if done:
+            return True, True
+        if self.stop_at is None or self.stop_at[0] not in (None, phase):
+            return False, False
+        return step >= self.stop_at[1], False
+
+    def _progress(self, phase: str, steps: int, step: int) -> tqdm:
+        return tqdm(
+            total=steps,
+            initial=step,
+            desc=phase,
+            unit="step",
+            disable=not self.env.main,
+            dynamic_ncols=True,
+            mininterval=2.0,
+        )
+
+    def run_phase(self, phase: str) -> dict[str, Any] | None:
+        state = self._load_phase(phase)
+        if state is not None and state.get("finished"):
+            log.info("%s: already finished (step %d), skipped", phase, state["step"])
+            return state.get("metrics")
+        return {
+            "pretrain_gen": self._pretrain_gen,
+            "pretrain_critic": self._pretrain_critic,
+            "gan": self._gan,
+        }[phase](state)
+
+    def _init_generator(
+        self, phase: str, state: dict[str, Any] | None, decay: float
+    ) -> tuple[nn.Module, Ema | None]:
+        gen = self._build_generator()
+        ema_state = None
+        if state is not None:
+            gen.load_state_dict(state["generator"])
+            ema_state = state.get("ema")
+        elif phase != "pretrain_gen":
+            prev = self._load_phase("pretrain_gen")
+            if prev is None:
+                log.warning(
+                    "%s: no pretrained generator in %s; starting from random weights", phase, self.ckpt_dir
+                )
+            else:
+                gen.load_state_dict(prev["generator"])
+                ema_state = prev.get("ema")
+        ema = None
+        if decay > 0:
+            ema = Ema(gen, decay)
+            if ema_state is not None:
+                ema.model.load_state_dict(ema_state)
+        return gen, ema
+
+    def _pretrain_gen(self, state: dict[str, Any] | None) -> dict[str, Any] | None:
+        p, r = self.cfg.pretrain_gen, self.cfg.run
+        torch.manual_seed(r.seed)
+        gen, ema = self._init_generator("pretrain_gen", state, p.ema)
+        opt = self._adam(gen, p.lr, p.betas, p.weight_decay)
+        scaler = torch.amp.GradScaler("cuda", enabled=self.fp16)
+        step, batches, elapsed, best, metrics = 0, 0, 0.0, -math.inf, None
+        if state is not None:
+            opt.load_state_dict(state["opt_g"])
+            if state.get("scaler"):
+                scaler.load_state_dict(state["scaler"])
+            step, batches, elapsed, best = state["step"], state["batches"], state["elapsed"], state["best"]
+            metrics = state.get("metrics")
+            self._restore_rng(state)
+        model = self._wrap(gen)
+        model.train()
+        data = self._loader("pretrain_gen", batches)
+        bar = self._progress("pretrain_gen", p.steps, step)
+        t0, seen, postfix = time.monotonic() - elapsed, 0, {}
+        stop, finished = self._should_stop("pretrain_gen", step, p.steps, elapsed)
+        while not stop:
+            lr = p.lr * _lr_factor(
+                max(
+                    step / p.steps,
+                    elapsed / max(self._budget("pretrain_gen"), 1e-9)
+                    if self._budget("pretrain_gen")
+                    else 0.0,
+                ),
+                step,
+                p.warmup,
+                True,
+            )
+            for g in opt.param_groups:
+                g["lr"] = lr
+            opt.zero_grad(set_to_none=True)
+            for a in range(r.accum_steps):
+                rgb, luma = next(data)
+                with self._sync([model], a == r.accum_steps - 1):
+                    total, parts, _ = self._gen_terms(model, rgb, luma, step, a)
+                    scaler.scale(total / r.accum_steps).backward()
+                seen += rgb.shape[0] * self.env.world
+            self._step(opt, gen, scaler)
+            if ema is not None:
+                ema.update(gen)
+            step, batches = step + 1, batches + 1
+            elapsed = time.monotonic() - t0
+            stop, finished = self._should_stop("pretrain_gen", step, p.steps, elapsed)
+            if step % r.log_every == 0 or stop:
+                loss = float(_all_mean(total.detach(), self.env))
+                postfix.update(loss=f"{loss:.4f}", img_s=f"{seen / max(elapsed, 1e-9):.0f}")
+                self._log(
+                    {
+                        "kind": "train",
+                        "phase": "pretrain_gen",
+                        "step": step,
+                        "loss": loss,
+                        "lr": lr,
+                        "time": elapsed,
+                        **{k: float(v.detach()) for k, v in parts.items()},
+                    }
+                )
+            if (step % r.val_every == 0 or finished) and len(self.val_rgb) and self.env.main:
+                metrics = self._validate_generator(ema.model if ema else gen, "pretrain_gen", step)
+                self._log(
+                    {
+                        "kind": "val",
+                        "phase": "pretrain_gen",
+                        "step": step,
+                        "time": round(elapsed, 1),
+                        **metrics,
+                    }
+                )
+                postfix.update(val_gain=f"{metrics['psnr_gain']:+.2f}dB", cf=f"{metrics['cf_ratio']:.2f}")
+                if metrics["score"] > best:
+                    best = metrics["score"]
+                    self._save_best("pretrain_gen", gen, ema, step, metrics)
+            bar.set_postfix(postfix, refresh=False)
+            bar.update(1)
+            if step % r.ckpt_every == 0 or stop:
+                self._save(
+                    "pretrain_gen",
+                    {
+                        "step": step,
+                        "batches": batches,
+                        "elapsed": elapsed,
+                        "best": best,
+                        "finished": finished,
+                        "generator": gen.state_dict(),
+                        "ema": ema.model.state_dict() if ema else None,
+                        "critic": None,
+                        "opt_g": opt.state_dict(),
+                        "opt_c": None,
+                        "scaler": scaler.state_dict(),
+                        "counters": {"gen_steps": step},
+                        "metrics": metrics,
+                    },
+                    keep=bool(r.keep_every and step % r.keep_every == 0),
+                )
+        bar.close()
+        self.interrupted = not finished
+        return metrics
+
+    def _pretrain_critic(self, state: dict[str, Any] | None) -> dict[str, Any] | None:
+        p, r = self.cfg.pretrain_critic, self.cfg.run
+        torch.manual_seed(r.seed + 1)
+        gen, ema = self._init_generator("pretrain_critic", state, 0.0)
+        if state is None:
+            prev = self._load_phase("pretrain_gen")
+            if prev is not None and prev.get("ema") is not None:
+                gen.load_state_dict(prev["ema"])  # fakes come from the generator we would export
+        gen.eval().requires_grad_(False)
+        critic = self._build_critic()
+        opt = self._adam(critic, p.lr, p.betas, p.weight_decay)
+        scaler = torch.amp.GradScaler("cuda", enabled=self.fp16)
+        step, batches, elapsed, metrics = 0, 0, 0.0, None
+        if state is not None:
+            critic.load_state_dict(state["critic"])
+            opt.load_state_dict(state["opt_c"])
+            if state.get("scaler"):
+                scaler.load_state_dict(state["scaler"])
+            step, batches, elapsed = state["step"], state["batches"], state["elapsed"]
+            metrics = state.get("metrics")
+            self._restore_rng(state)
+        model = self._wrap(critic)
+        model.train()
+        data = self._loader("pretrain_critic", batches)
+        bar = self._progress("pretrain_critic", p.steps, step)
+        t0, postfix = time.monotonic() - elapsed, {}
+        stop, finished = self._should_stop("pretrain_critic", step, p.steps, elapsed)
+        while not stop:
+            lr = p.lr * _lr_factor(step / p.steps, step, p.warmup, True)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            opt.zero_grad(set_to_none=True)
+            for a in range(r.accum_steps):
+                rgb, luma = next(data)
+                with self._sync([model], a == r.accum_steps - 1):
+                    loss = self._critic_loss(model, gen, rgb, luma)
+                    scaler.scale(loss / r.accum_steps).backward()
+            self._step(opt, critic, scaler)
+            step, batches = step + 1, batches + 1
+            elapsed = time.monotonic() - t0
+            stop, finished = self._should_stop("pretrain_critic", step, p.steps, elapsed)
+            if step % r.log_every == 0 or stop:
+                value = float(_all_mean(loss.detach(), self.env))
+                postfix.update(loss=f"{value:.4f}")
+                self._log(
+                    {
+                        "kind": "train",
+                        "phase": "pretrain_critic",
+                        "step": step,
+                        "critic_loss": value,
+                        "lr": lr,
+                        "time": elapsed,
+                    }
+                )
+            if (step % r.val_every == 0 or finished) and len(self.val_rgb) and self.env.main:
+                metrics = self._validate_critic(gen, critic)
+                self._log(
+                    {
+                        "kind": "val",
+                        "phase": "pretrain_critic",
+                        "step": step,
+                        "time": round(elapsed, 1),
+                        **metrics,
+                    }
+                )
+                postfix.update(val_acc=f"{metrics['critic_acc']:.2f}")
+            bar.set_postfix(postfix, refresh=False)
+            bar.update(1)
+            if step % r.ckpt_every == 0 or stop:
+                self._save(
+                    "pretrain_critic",
+                    {
+                        "step": step,
+                        "batches": batches,
+                        "elapsed": elapsed,
+                        "best": 0.0,
+                        "finished": finished,
+                        "generator": gen.state_dict(),
+                        "ema": None,
+                        "critic": critic.state_dict(),
+                        "opt_g": None,
+                        "opt_c": opt.state_dict(),
+                        "scaler": scaler.state_dict(),
+                        "counters": {"critic_steps": step},
+                        "metrics": metrics,
+                    },
+                )
+        bar.close()
+        self.interrupted = not finished
+        return metrics
+
+    def _critic_loss(
+        self, critic: nn.Module, gen: nn.Module, rgb: torch.Tensor, luma: torch.Tensor
+    ) -> torch.Tensor:
+        with torch.no_grad():
+            fake = ColorTerms.of(rgb, self._predict(gen, luma)).merged
+        # Real and fake in one forward: one DDP forward per backward, one spectral-norm update per step.
+        logits = self._critic_logits(critic, torch.cat((rgb, fake)))
+        return critic_loss(logits[: len(rgb)], logits[len(rgb) :])
+
+    def _gan(self, state: dict[str, Any] | None) -> dict[str, Any] | None:
+        p, r = self.cfg.gan, self.cfg.run
+        torch.manual_seed(r.seed + 2)
+        gen, ema = self._init_generator("gan", state, p.ema)
+        critic = self._build_critic()
+        if state is not None:
+            critic.load_state_dict(state["critic"])
+        else:
+            prev = self._load_phase("pretrain_critic")
+            if prev is None:
+                log.warning("gan: no pretrained critic in %s; starting it from random weights", self.ckpt_dir)
+            else:
+                critic.load_state_dict(prev["critic"])
+        opt_g = self._adam(gen, p.lr, p.betas, p.weight_decay)
+        opt_c = self._adam(critic, p.lr * p.critic_lr_mult, p.betas, p.weight_decay)
+        scaler_g = torch.amp.GradScaler("cuda", enabled=self.fp16)
+        scaler_c = torch.amp.GradScaler("cuda", enabled=self.fp16)
+        step, batches, elapsed, best, metrics = 0, 0, 0.0, -math.inf, None
+        counters = {"gen_steps": 0, "critic_steps": 0}
+        if state is not None:
+            opt_g.load_state_dict(state["opt_g"])
+            opt_c.load_state_dict(state["opt_c"])
+            if state.get("scaler"):
+                scaler_g.load_state_dict(state["scaler"]["g"])
+                scaler_c.load_state_dict(state["scaler"]["c"])
+            step, batches, elapsed, best = state["step"], state["batches"], state["elapsed"], state["best"]
+            counters, metrics = dict(state["counters"]), state.get("metrics")
+            self._restore_rng(state)
+        gmodel, cmodel = self._wrap(gen), self._wrap(critic)
+        data = self._loader("gan", batches)
+        bar = self._progress("gan", p.steps, step)
+        t0, postfix = time.monotonic() - elapsed, {}
+        stop, finished = self._should_stop("gan", step, p.steps, elapsed)
+        while not stop:
+            lr = p.lr * _lr_factor(0.0, step, p.warmup, False)
+            for g in opt_g.param_groups:
+                g["lr"] = lr
+            for g in opt_c.param_groups:
+                g["lr"] = lr * p.critic_lr_mult
+            # Critic first (DeOldify's switcher starts on the critic); the idle model is in eval mode.
+            gen.eval()
+            critic.train()
+            n_critic = 0
+            while True:
+                opt_c.zero_grad(set_to_none=True)
+                for a in range(r.accum_steps):
+                    rgb, luma = next(data)
+                    with self._sync([cmodel], a == r.accum_steps - 1):
+                        c_loss = self._critic_loss(cmodel, gen, rgb, luma)
+                        scaler_c.scale(c_loss / r.accum_steps).backward()
+                self._step(opt_c, critic, scaler_c)
+                batches += 1
+                n_critic += 1
+                counters["critic_steps"] += 1
+                if p.adaptive:
+                    if (
+                        float(_all_mean(c_loss.detach(), self.env)) < p.critic_thresh
+                        or n_critic >= p.max_critic_steps
+                    ):
+                        break
+                elif n_critic >= p.critic_steps:
+                    break
+            gen.train()
+            critic.eval()
+            opt_g.zero_grad(set_to_none=True)
+            for a in range(r.accum_steps):
+                rgb, luma = next(data)
+                with self._sync([gmodel, cmodel], a == r.accum_steps - 1):
+                    feat, parts, terms = self._gen_terms(gmodel, rgb, luma, step, a)
+                    adv = generator_adv_loss(self._critic_logits(cmodel, terms.merged))
+                    g_loss = p.adv_weight * adv + p.feat_weight * feat
+                    scaler_g.scale(g_loss / r.accum_steps).backward()
+            self._step(opt_g, gen, scaler_g)
+            if ema is not None:
+                ema.update(gen)
+            counters["gen_steps"] += 1
+            step, batches = step + 1, batches + 1
+            elapsed = time.monotonic() - t0
+            stop, finished = self._should_stop("gan", step, p.steps, elapsed)
+            if step % r.log_every == 0 or stop:
+                gl = float(_all_mean(g_loss.detach(), self.env))
+                cl = float(_all_mean(c_loss.detach(), self.env))
+                postfix.update(
+                    g=f"{gl:.3f}",
+                    c=f"{cl:.3f}",
+                    c_per_g=f"{counters['critic_steps'] / counters['gen_steps']:.1f}",
+                )
+                self._log(
+                    {
+                        "kind": "train",
+                        "phase": "gan",
+                        "step": step,
+                        "gen_loss": gl,
+                        "critic_loss": cl,
+                        "adv": float(adv.detach()),
+                        "feat": float(feat.detach()),
+                        "lr": lr,
+                        "time": elapsed,
+                        **counters,
+                    }
+                )
+            if (step % r.val_every == 0 or finished) and len(self.val_rgb) and self.env.main:
+                metrics = self._validate_generator(ema.model if ema else gen, "gan", step)
+                self._log({"kind": "val", "phase": "gan", "step": step, "time": round(elapsed, 1), **metrics})
+                postfix.update(val_gain=f"{metrics['psnr_gain']:+.2f}dB", cf=f"{metrics['cf_ratio']:.2f}")
+                if metrics["score"] > best:
+                    best = metrics["score"]
+                    self._save_best("gan", gen, ema, step, metrics)
+            bar.set_postfix(postfix, refresh=False)
+            bar.update(1)
+            if step % r.ckpt_every == 0 or stop:
+                self._save(
+                    "gan",
+                    {
+                        "step": step,
+                        "batches": batches,
+                        "elapsed": elapsed,
+                        "best": best,
+                        "finished": finished,
+                        "generator": gen.state_dict(),
+                        "ema": ema.model.state_dict() if ema else None,
+                        "critic": critic.state_dict(),
+                        "opt_g": opt_g.state_dict(),
+                        "opt_c": opt_c.state_dict(),
+                        "scaler": {"g": scaler_g.state_dict(), "c": scaler_c.state_dict()},
+                        "counters": counters,
+                        "metrics": metrics,
+                    },
+                    keep=bool(r.keep_every and step % r.keep_every == 0),
+                )
+        bar.close()
+        self.interrupted = not finished
+        return metrics
+
+
+def _phase_minutes(cfg: TrainConfig, max_minutes: float | None) -> dict[str, float]:
+    own = {
+        "pretrain_gen": cfg.pretrain_gen.max_minutes,
+        "pretrain_critic": cfg.pretrain_critic.max_minutes,
+        "gan": cfg.gan.max_minutes,
+    }
+    if not max_minutes:
+        return own
+    active = [p for p in PHASES if p in cfg.run.phases]
+    shares = {p: s for p, s in zip(PHASES, cfg.run.budget_share, strict=True) if p in active}
+    total = sum(shares.values()) or 1.0
+    return {p: max_minutes * shares[p] / total for p in active}
+
+
+def _best_checkpoint(ckpt_dir: Path) -> Path | None:
+    best, best_score = None, -math.inf
+    for phase in ("pretrain_gen", "gan"):
+        path = ckpt_dir / f"{phase}-best.pt"
+        if path.is_file():
+            score = float(load_checkpoint(path).get("metrics", {}).get("score", -math.inf))
+            if score >= best_score:
+                best, best_score = path, score
+    return best
+
+
+def run_training(
+    cfg: TrainConfig,
+    data: list[str | Path],
+    out: str | Path,
+    *,
+    device: str = "auto",
+    max_minutes: float | None = None,
+    stop_at: tuple[str | None, int] | None = None,
+    export: bool = True,
+) -> RunResult:
+    """Run (or resume) every configured phase; returns the last validation metrics of each.
+
+    `stop_at` = (phase or None for any, step): stop there, checkpointed and resumable (preemptible jobs).
+    """
+    env = setup_env(device)
+    out = Path(out)
+    if env.main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.json").write_text(json.dumps(config_to_dict(cfg), indent=2) + "\n")
+    if env.cuda:
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    sources = find_sources(data)
+    train_src, val_src = split_sources(sources, cfg.data.val_fraction)
+    short = cfg.data.cache_short_side or int(cfg.data.crop * 1.25)
+    train_cache = ImageCache(train_src, short, cfg.data.frames_per_video)
+    val_size = cfg.data.val_size or cfg.data.crop
+    val_cache = ImageCache(val_src[: cfg.data.val_max], max(short, val_size), cfg.data.frames_per_video)
+    val = validation_batch(val_cache, val_size, cfg.data.val_max)
+    if env.main:
+        (out / "split.json").write_text(
+            json.dumps({"train": [s.key for s in train_src], "val": [s.key for s in val_src]}, indent=1)
+            + "\n"
+        )
+        log.info(
+            "%d training images from %d files, %d validation images",
+            len(train_cache),
+            len(train_src),
+            len(val[0]),
+        )
+    trainer = Trainer(cfg, env, out, train_cache, val, _phase_minutes(cfg, max_minutes), stop_at)
+    result = RunResult(out)
+    for phase in PHASES:
+        if phase in cfg.run.phases:
+            result.phases[phase] = trainer.run_phase(phase) or {}
+            if stop_at is not None and not (
+                load_checkpoint(trainer._path(phase)).get("finished")
+                if trainer._path(phase).is_file()
+                else False
+            ):
+                break
+    if env.world > 1:
+        dist.barrier()
+    if export and env.main and not trainer.interrupted:
+        best = _best_checkpoint(trainer.ckpt_dir)
+        if best is not None:
+            result.exported = export_checkpoint(best, out / "model.safetensors", overwrite=True)
+    return result
