@@ -1,1 +1,24 @@
-"""videocolor.io."""
+"""Probe, decode, encode and mux: the only code that touches media containers."""
+
+from videocolor.io.decode import DecodedFrame, decode_frames, plane_array, time_window
+from videocolor.io.mux import EncodeOptions, MediaWriter, VideoLayout, choose_layout, container_for
+from videocolor.io.output import atomic_output, check_output
+from videocolor.io.probe import MediaInfo, StreamInfo, open_input, probe
+
+__all__ = [
+    "DecodedFrame",
+    "EncodeOptions",
+    "MediaInfo",
+    "MediaWriter",
+    "StreamInfo",
+    "VideoLayout",
+    "atomic_output",
+    "check_output",
+    "choose_layout",
+    "container_for",
+    "decode_frames",
+    "open_input",
+    "plane_array",
+    "probe",
+    "time_window",
+]

@@ -1,1 +1,26 @@
-"""videocolor.pipeline."""
+"""The colorize pipeline: stages joined by bounded queues; video and image entry points."""
+
+from videocolor.pipeline.image import colorize_image, colorize_images, is_image
+from videocolor.pipeline.model import load_colorizer, resolve_device, weights_path
+from videocolor.pipeline.options import PRESET_DIR, ColorizeOptions, load_options
+from videocolor.pipeline.stages import Colorizer, OutputFrame, colorize_frames, render_shape, threaded
+from videocolor.pipeline.video import ColorizeReport, colorize_video
+
+__all__ = [
+    "PRESET_DIR",
+    "ColorizeOptions",
+    "ColorizeReport",
+    "Colorizer",
+    "OutputFrame",
+    "colorize_frames",
+    "colorize_image",
+    "colorize_images",
+    "colorize_video",
+    "is_image",
+    "load_colorizer",
+    "load_options",
+    "render_shape",
+    "resolve_device",
+    "threaded",
+    "weights_path",
+]

@@ -1,0 +1,102 @@
+"""Streaming decode: frames with their own pts and the Y plane's code values, untouched."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+import numpy as np
+
+from videocolor.errors import InputError
+from videocolor.io.probe import MediaInfo, open_input
+
+__all__ = ["DecodedFrame", "decode_frames", "plane_array", "time_window"]
+
+# Non-YUV sources (RGB, palette, Bayer) are reduced to luma by swscale with the probed matrix, full range.
+_SWS_MATRIX = {"bt601": "ITU601", "bt709": "ITU709", "bt2020": "BT2020"}
+
+
+@dataclass
+class DecodedFrame:
+    """One decoded picture. `luma` is the Y plane's code values (h, w) at `bits` bit depth (uint8 or
+    uint16), exactly as decoded for YUV and gray sources. `pts`/`duration` are in `time_base` units."""
+
+    index: int
+    pts: int
+    duration: int
+    time_base: Fraction
+    luma: np.ndarray
+    bits: int
+
+
+def plane_array(frame: av.VideoFrame, plane: int, dtype: type) -> np.ndarray:
+    """A writable (h, w) view of one plane of `frame` (no copy; the frame keeps the memory)."""
+    p = frame.planes[plane]
+    itemsize = np.dtype(dtype).itemsize
+    rows = np.frombuffer(memoryview(p), dtype=dtype).reshape(p.height, p.line_size // itemsize)
+    return rows[:, : p.width]
+
+
+def _luma_of_frame(frame: av.VideoFrame, info: MediaInfo) -> tuple[np.ndarray, int]:
+    if not info.is_yuv and not frame.format.name.startswith("gray"):
+        deep = frame.format.components[0].bits > 8
+        frame = frame.reformat(
+            format="yuv444p16le" if deep else "yuv444p",
+            dst_colorspace=_SWS_MATRIX[info.matrix],
+            dst_color_range="JPEG",
+        )
+    bits = frame.format.components[0].bits
+    dtype = np.uint16 if bits > 8 else np.uint8
+    return plane_array(frame, 0, dtype).copy(), bits
+
+
+def time_window(
+    info: MediaInfo, start: float | None, duration: float | None
+) -> tuple[int, int | None] | None:
+    """(first, end) video pts for `start`/`duration` seconds from the stream's first frame; None: all."""
+    if start is None and duration is None:
+        return None
+    tb = info.time_base
+    first = (info.start_pts or 0) + int(Fraction(start or 0) / tb)
+    return first, None if duration is None else first + int(Fraction(duration) / tb)
+
+
+def decode_frames(
+    info: MediaInfo, *, window: tuple[int, int | None] | None = None, threads: int = 0
+) -> Iterator[DecodedFrame]:
+    """Decode the video stream of `info.path` in presentation order (frame threading on).
+
+    `window` = (first, end) pts (see :func:`time_window`) selects a range: the container seeks to the
+    keyframe before `first`; earlier frames are decoded and dropped."""
+    tb = info.time_base
+    origin = info.start_pts or 0
+    first_ok, end = window if window is not None else (None, None)
+    step = max(1, round(1 / (info.fps * tb))) if info.fps else 1
+    with open_input(info.path) as container:
+        stream = container.streams[info.video_index]
+        stream.thread_type = "AUTO"
+        stream.codec_context.thread_count = threads
+        if first_ok is not None and first_ok > origin:
+            container.seek(first_ok, stream=stream, backward=True)
+        index, last_pts = 0, None
+        try:
+            for frame in container.decode(stream):
+                pts = (
+                    frame.pts if frame.pts is not None else (origin if last_pts is None else last_pts + step)
+                )
+                last_pts = pts
+                if first_ok is not None and pts < first_ok:
+                    continue
+                if end is not None and pts >= end:
+                    break
+                if (frame.width, frame.height) != (info.width, info.height):
+                    frame = frame.reformat(width=info.width, height=info.height)
+                luma, bits = _luma_of_frame(frame, info)
+                yield DecodedFrame(index, pts, int(frame.duration or step), tb, luma, bits)
+                index += 1
+        except av.error.FFmpegError as exc:
+            raise InputError(
+                f"corrupt video data in {info.path} after frame {index}: {exc.strerror or exc}"
+            ) from None

@@ -1,0 +1,347 @@
+"""MediaWriter: the only code that muxes. Encodes the video, copies audio/subtitles packet-for-packet."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+
+import av
+import numpy as np
+
+from videocolor.errors import OutputError
+from videocolor.io.decode import plane_array
+from videocolor.io.probe import _MATRIX_NAMES, _PRIMARIES_NAMES, _TRANSFER_NAMES, MediaInfo, open_input
+
+__all__ = ["EncodeOptions", "MediaWriter", "VideoLayout", "choose_layout", "container_for"]
+
+log = logging.getLogger("videocolor")
+
+_MATRIX_CODES = {v: k for k, v in _MATRIX_NAMES.items()}
+_PRIMARIES_CODES = {v: k for k, v in _PRIMARIES_NAMES.items()}
+_TRANSFER_CODES = {v: k for k, v in _TRANSFER_NAMES.items()}
+# Untagged sources: the matrix the pipeline assumed is written out, so players agree with the merge.
+_MATRIX_TAG_OF = {"bt601": "smpte170m", "bt709": "bt709", "bt2020": "bt2020nc"}
+# Muxers that list a codec but only write it as "experimental" (unplayable in practice).
+_EXPERIMENTAL = {("mp4", "vorbis"), ("mov", "vorbis"), ("mov", "opus")}
+_DEFAULT_CRF = {"libx264": 18, "libx265": 20, "libvpx-vp9": 20, "libvpx": 8, "libsvtav1": 30}
+_INTERLEAVE_S = 0.5  # copy side-stream packets up to this far ahead of the last video packet
+# Container metadata the muxer writes itself.
+_DROP_METADATA = {"encoder", "major_brand", "minor_version", "compatible_brands"}
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    """Video encoder settings; None picks a default from the input and the output container."""
+
+    codec: str | None = None  # libx264 where the container takes H.264, else the container's default
+    crf: int | None = None  # quality (lower is better); codec default when None
+    preset: str | None = None  # encoder speed preset (x264/x265/SVT-AV1), e.g. "slow", "veryfast"
+    pix_fmt: str | None = None  # default: the input's chroma subsampling and bit depth, if the codec allows
+    container: str | None = None  # FFmpeg format name; default from the output file's suffix
+    threads: int = 0  # 0: encoder's own choice
+
+
+@dataclass(frozen=True)
+class VideoLayout:
+    """The encoded frames' pixel format and plane sizes; what the merge stage must produce."""
+
+    pix_fmt: str
+    width: int
+    height: int
+    bits: int
+    chroma_size: tuple[int, int]  # (h, w) of each chroma plane
+
+    @property
+    def dtype(self) -> type:
+        return np.uint16 if self.bits > 8 else np.uint8
+
+
+_SUFFIX_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm",
+                   ".avi": "avi", ".ts": "mpegts", ".mts": "mpegts", ".m2ts": "mpegts", ".mxf": "mxf",
+                   ".nut": "nut"}  # fmt: skip
+
+
+def container_for(path: Path, container: str | None = None) -> str:
+    """FFmpeg output format name for `path` (or the explicit `container`)."""
+    name = container or _SUFFIX_FORMATS.get(path.suffix.lower())
+    if name is None:
+        suffix = path.suffix.lower().lstrip(".")
+        name = next(
+            (f for f in sorted(av.formats_available) if suffix and suffix in _output_extensions(f)), None
+        )
+    if name is None:
+        raise OutputError(f"cannot tell the output container from {path.name!r}; use e.g. .mp4 or .mkv")
+    return name
+
+
+def _output_extensions(name: str) -> set[str]:
+    try:
+        fmt = av.format.ContainerFormat(name, "w")
+    except (ValueError, av.error.FFmpegError):
+        return set()
+    return set(fmt.extensions)
+
+
+def _encoder_for(codec: str) -> av.Codec:
+    try:
+        return av.Codec(codec, "w")
+    except (av.error.FFmpegError, ValueError):
+        raise OutputError(f"unknown or unavailable video encoder: {codec}") from None
+
+
+def choose_layout(info: MediaInfo, codec: str, pix_fmt: str | None) -> VideoLayout:
+    """Output pixel format: the requested one, else the input's subsampling/bit depth where the encoder
+    supports it (10-bit stays 10-bit), else 4:2:0 at the nearest depth."""
+    supported = [f.name for f in (_encoder_for(codec).video_formats or [])]
+    if pix_fmt is None:
+        sub = {(1, 1): "444", (2, 1): "422"}.get(info.chroma_subsampling, "420") if info.is_yuv else "420"
+        deep = "10le" if info.bit_depth > 8 else ""
+        candidates = [f"yuv{sub}p{deep}", f"yuv420p{deep}", f"yuv{sub}p", "yuv420p"]
+        pix_fmt = next((c for c in candidates if not supported or c in supported), "yuv420p")
+    elif supported and pix_fmt not in supported:
+        raise OutputError(
+            f"encoder {codec} does not take pixel format {pix_fmt} (it takes {', '.join(supported)})"
+        )
+    fmt = av.VideoFormat(pix_fmt, info.width, info.height)
+    if len(fmt.components) < 3 or fmt.is_rgb or not pix_fmt.startswith("yuv"):
+        raise OutputError(f"output pixel format must be planar YUV, got {pix_fmt}")
+    chroma = fmt.components[1]
+    return VideoLayout(
+        pix_fmt, info.width, info.height, fmt.components[0].bits, (chroma.height, chroma.width)
+    )
+
+
+class MediaWriter:
+    """Write one output file: the encoded video plus every audio/subtitle stream of `info.path`.
+
+    Streams are copied packet-for-packet where the output container takes their codec; otherwise audio is
+    transcoded (AAC, or the container's own default) and subtitles are dropped, each with a warning.
+    `window` = (first, end) video pts selects a trimmed range: every stream is cut to it and shifted so the
+    output starts at the window's start."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        info: MediaInfo,
+        options: EncodeOptions = EncodeOptions(),
+        *,
+        window: tuple[int, int | None] | None = None,
+        copy_streams: bool = True,
+    ) -> None:
+        self.path = Path(path)
+        self.info = info
+        self.warnings: list[str] = []
+        self.copied: list[int] = []
+        self.transcoded: list[int] = []
+        self._offset = window[0] if window else 0
+        tb = info.time_base
+        self._window_s = None if window is None else (
+            window[0] * tb, None if window[1] is None else window[1] * tb
+        )  # fmt: skip
+        fmt = container_for(self.path, options.container)
+        try:
+            self._out = av.open(str(self.path), "w", format=fmt)
+        except (av.error.FFmpegError, ValueError) as exc:
+            raise OutputError(f"cannot write {self.path}: {exc}") from None
+        self._side: av.container.InputContainer | None = None
+        try:
+            self._setup_video(options)
+            if copy_streams:
+                self._setup_side_streams()
+        except BaseException:
+            self.abort()
+            raise
+
+    # -- setup -----------------------------------------------------------------------------------------
+    def _setup_video(self, options: EncodeOptions) -> None:
+        info, out = self.info, self._out
+        supported = out.supported_codecs
+        codec = options.codec
+        if codec is None:
+            codec = (
+                "libx264"
+                if "h264" in supported
+                else {"vp9": "libvpx-vp9", "vp8": "libvpx"}.get(
+                    out.default_video_codec, out.default_video_codec
+                )
+            )
+        self.layout = choose_layout(info, codec, options.pix_fmt)
+        stream = out.add_stream(codec, rate=info.fps)
+        stream.width, stream.height, stream.pix_fmt = info.width, info.height, self.layout.pix_fmt
+        ctx = stream.codec_context
+        ctx.time_base = info.time_base
+        stream.time_base = info.time_base
+        ctx.thread_count = options.threads
+        if info.sar != 1:
+            ctx.sample_aspect_ratio = info.sar
+        ctx.color_range = 2 if info.color_range == "full" else 1
+        ctx.colorspace = _MATRIX_CODES[info.matrix_tag or _MATRIX_TAG_OF[info.matrix]]
+        if info.primaries:
+            ctx.color_primaries = _PRIMARIES_CODES[info.primaries]
+        if info.transfer:
+            ctx.color_trc = _TRANSFER_CODES[info.transfer]
+        opts: dict[str, str] = {}
+        crf = options.crf if options.crf is not None else _DEFAULT_CRF.get(codec)
+        if crf is not None:
+            opts["crf"] = str(crf)
+            if codec.startswith("libvpx"):
+                opts["b"] = "0"  # constant quality
+        if options.preset and codec in ("libx264", "libx265", "libsvtav1"):
+            opts["preset"] = options.preset
+        if codec.startswith("libvpx"):
+            opts.update({"row-mt": "1", "deadline": "good", "cpu-used": "4"})
+        ctx.options = opts
+        if info.rotation:
+            stream.set_display_rotation(info.rotation)
+        with_input = open_input(info.path)
+        try:
+            source = with_input.streams[info.video_index]
+            stream.metadata.update({k: v for k, v in source.metadata.items() if k in ("language", "title")})
+        finally:
+            with_input.close()
+        out.metadata.update({k: v for k, v in info.metadata.items() if k.lower() not in _DROP_METADATA})
+        self._video = stream
+
+    def _accepts(self, codec: str) -> bool:
+        name = self._out.format.name
+        return codec in self._out.supported_codecs and (name, codec) not in _EXPERIMENTAL
+
+    def _setup_side_streams(self) -> None:
+        info = self.info
+        if not info.audio and not info.subtitles:
+            return
+        side = open_input(info.path)
+        self._side = side
+        self._plan: dict[int, tuple[av.stream.Stream, av.stream.Stream | None]] = {}
+        for s in [*info.audio, *info.subtitles]:
+            src = side.streams[s.index]
+            if self._accepts(s.codec):
+                dst = self._out.add_stream_from_template(src)
+                dst.metadata.update(src.metadata)
+                dst.disposition = src.disposition
+                self._plan[s.index] = (dst, None)
+                self.copied.append(s.index)
+            elif s.type == "audio":
+                target = "aac" if self._accepts("aac") else self._out.default_audio_codec
+                encoder = {"opus": "libopus"}.get(target, target)
+                dst = self._out.add_stream(encoder, rate=s.sample_rate if encoder != "libopus" else 48000)
+                dst.layout = src.codec_context.layout
+                dst.metadata.update(src.metadata)
+                self._plan[s.index] = (dst, src)
+                self.transcoded.append(s.index)
+                self._warn(f"audio stream #{s.index} ({s.codec}) transcoded to {target}: "
+                           f"{self._out.format.name} does not take {s.codec}")  # fmt: skip
+            else:
+                hint = "" if self._accepts("subrip") else "; .mkv keeps most subtitle formats"
+                self._warn(f"subtitle stream #{s.index} ({s.codec}) dropped: "
+                           f"{self._out.format.name} does not take {s.codec}{hint}")  # fmt: skip
+        if not self._plan:
+            side.close()
+            self._side = None
+            return
+        for index, _ in enumerate(side.streams):
+            if index not in self._plan:
+                side.streams[index].discard = av.stream.Discard.all
+        if self._window_s is not None and self._window_s[0] > 0:
+            side.seek(int(self._window_s[0] * av.time_base), backward=True)
+        self._packets = side.demux([side.streams[i] for i in self._plan])
+        self._pending: av.Packet | None = None
+
+    def _warn(self, message: str) -> None:
+        self.warnings.append(message)
+        log.warning(message)
+
+    # -- writing -----------------------------------------------------------------------------------------
+    def write(self, planes: tuple[np.ndarray, np.ndarray, np.ndarray], pts: int, duration: int) -> None:
+        """Encode one frame from its Y, Cb, Cr code-value planes (layout.dtype, layout's sizes)."""
+        frame = av.VideoFrame(self.layout.width, self.layout.height, self.layout.pix_fmt)
+        for i, plane in enumerate(planes):
+            plane_array(frame, i, self.layout.dtype)[...] = plane
+        frame.pts = pts - self._offset
+        frame.duration = duration
+        frame.time_base = self.info.time_base
+        self._encode(frame)
+
+    def _encode(self, frame: av.VideoFrame | None) -> None:
+        try:
+            packets = self._video.encode(frame)
+            for packet in packets:
+                self._out.mux(packet)
+                if packet.dts is not None:
+                    self._copy_side(float(packet.dts * packet.time_base) + _INTERLEAVE_S)
+        except av.error.FFmpegError as exc:
+            raise OutputError(f"cannot encode/write {self.path}: {exc.strerror or exc}") from None
+
+    def _copy_side(self, until: float | None) -> None:
+        """Mux side-stream packets whose time (relative to the output) is below `until` (None: all)."""
+        if self._side is None:
+            return
+        start_s, end_s = self._window_s or (Fraction(0), None)
+        shift = float(start_s) if self._window_s else 0.0
+        while True:
+            packet = self._pending
+            if packet is None:
+                packet = next(self._packets, None)
+                if packet is None:
+                    self._side.close()
+                    self._side = None
+                    return
+            if packet.size == 0:  # demuxer flush packets
+                self._pending = None
+                continue
+            ts = packet.pts if packet.pts is not None else packet.dts
+            t = float(ts * packet.time_base) if ts is not None else 0.0
+            if until is not None and t - shift > until:
+                self._pending = packet
+                return
+            self._pending = None
+            if self._window_s is not None and (t < start_s or (end_s is not None and t >= end_s)):
+                continue
+            dst, decoder = self._plan[packet.stream.index]
+            delta = int(round(shift / packet.time_base)) if shift else 0
+            if decoder is None:
+                if packet.pts is not None:
+                    packet.pts -= delta
+                if packet.dts is not None:
+                    packet.dts -= delta
+                packet.stream = dst
+                self._out.mux(packet)
+            else:
+                for frame in decoder.decode(packet):
+                    if frame.pts is not None:
+                        frame.pts -= delta
+                    for out_packet in dst.encode(frame):
+                        self._out.mux(out_packet)
+
+    def close(self) -> None:
+        """Flush the encoders, copy the remaining side-stream packets, finish the file."""
+        self._encode(None)
+        self._copy_side(None)
+        for dst, decoder in getattr(self, "_plan", {}).values():
+            if decoder is not None:
+                for packet in dst.encode(None):
+                    self._out.mux(packet)
+        self._out.close()
+
+    def abort(self) -> None:
+        """Close without finishing (the caller deletes the file)."""
+        if self._side is not None:
+            self._side.close()
+            self._side = None
+        with contextlib.suppress(av.error.FFmpegError):
+            self._out.close()
+
+    def __enter__(self) -> MediaWriter:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()

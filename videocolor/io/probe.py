@@ -1,0 +1,182 @@
+"""probe(): what a media file holds, read with PyAV (the first frame is decoded for its tags)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+
+from videocolor.color import Range
+from videocolor.errors import InputError
+
+__all__ = ["MediaInfo", "StreamInfo", "open_input", "probe"]
+
+# FFmpeg's AVColorSpace / AVColorPrimaries / AVColorTransferCharacteristic codes -> names; 2 = unspecified.
+_MATRIX_NAMES = {0: "rgb", 1: "bt709", 4: "fcc", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 9: "bt2020nc",
+                 10: "bt2020c"}  # fmt: skip
+_MATRIX_FAMILY = {"bt709": "bt709", "bt470bg": "bt601", "smpte170m": "bt601", "fcc": "bt601",
+                  "smpte240m": "bt709", "bt2020nc": "bt2020", "bt2020c": "bt2020"}  # fmt: skip
+_PRIMARIES_NAMES = {1: "bt709", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 8: "film",
+                    9: "bt2020", 10: "smpte428", 11: "smpte431", 12: "smpte432", 22: "ebu3213"}  # fmt: skip
+_TRANSFER_NAMES = {1: "bt709", 4: "gamma22", 5: "gamma28", 6: "smpte170m", 7: "smpte240m", 8: "linear",
+                   9: "log100", 10: "log316", 11: "iec61966-2-4", 12: "bt1361e", 13: "iec61966-2-1",
+                   14: "bt2020-10", 15: "bt2020-12", 16: "smpte2084", 17: "smpte428",
+                   18: "arib-std-b67"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """An audio, subtitle or other non-video stream."""
+
+    index: int
+    type: str
+    codec: str
+    language: str | None = None
+    title: str | None = None
+    channels: int | None = None
+    sample_rate: int | None = None
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """The first video stream of a file and the file's other streams.
+
+    `matrix` and `color_range` are what the pipeline uses: the stream's tags, or FFmpeg's usual guess where
+    untagged (BT.709 from 720 lines up, else BT.601; yuvj formats full range, else limited).
+    `matrix_tag`/`range_tag` are the tags as written (None when unspecified)."""
+
+    path: Path
+    container: str
+    duration: float | None
+    video_index: int
+    codec: str
+    width: int
+    height: int
+    sar: Fraction
+    rotation: int
+    fps: Fraction
+    time_base: Fraction
+    start_pts: int | None
+    frame_count: int | None
+    pix_fmt: str
+    bit_depth: int
+    chroma_subsampling: tuple[int, int]
+    is_yuv: bool
+    matrix: str
+    color_range: Range
+    matrix_tag: str | None
+    range_tag: Range | None
+    primaries: str | None
+    transfer: str | None
+    audio: tuple[StreamInfo, ...] = ()
+    subtitles: tuple[StreamInfo, ...] = ()
+    other: tuple[StreamInfo, ...] = ()
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["path"] = str(self.path)
+        for key in ("sar", "fps", "time_base"):
+            out[key] = str(out[key])
+        return out
+
+
+def open_input(path: str | Path) -> av.container.InputContainer:
+    """Open a file for reading; every failure is a one-line InputError."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"input not found: {p}")
+    if p.is_dir():
+        raise InputError(f"input is a folder, not a media file: {p}")
+    try:
+        return av.open(str(p))
+    except av.error.FFmpegError as exc:
+        raise InputError(f"not a readable media file: {p} ({exc.strerror or exc})") from None
+
+
+def _range_name(code: int) -> Range | None:
+    return {1: "limited", 2: "full"}.get(int(code))  # type: ignore[return-value]
+
+
+def _stream_info(stream: av.stream.Stream) -> StreamInfo:
+    ctx = stream.codec_context
+    codec = ctx.codec.canonical_name if ctx is not None else "unknown"
+    kwargs: dict[str, Any] = {}
+    if stream.type == "audio" and ctx is not None:
+        kwargs = {"channels": ctx.channels, "sample_rate": ctx.sample_rate}
+    return StreamInfo(
+        stream.index, stream.type, codec, stream.language, stream.metadata.get("title"), **kwargs
+    )
+
+
+def probe(path: str | Path) -> MediaInfo:
+    """Read the container and the first decodable video frame; raise InputError where unusable."""
+    p = Path(path)
+    with open_input(p) as container:
+        videos = [
+            s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic)
+        ]
+        if not videos:
+            raise InputError(f"no video stream in {p}")
+        stream = videos[0]
+        ctx = stream.codec_context
+        if ctx is None or ctx.codec is None:
+            raise InputError(f"unsupported video codec in {p}")
+        first = first_frame(container, stream, p)
+        fmt = first.format
+        is_yuv = fmt.name.startswith(("yuv", "yuvj", "nv", "p0", "p2"))
+        bits = fmt.components[0].bits
+        matrix_tag = _MATRIX_NAMES.get(int(first.colorspace))
+        range_tag = _range_name(first.color_range)
+        if fmt.name.startswith("yuvj"):
+            range_tag = "full"
+        fallback_range: Range = "full" if not is_yuv else "limited"
+        fps = stream.average_rate or stream.guessed_rate or stream.base_rate or Fraction(25)
+        chroma = (1, 1)
+        if is_yuv and len(fmt.components) >= 3:
+            chroma = (fmt.width // fmt.components[1].width, fmt.height // fmt.components[1].height)
+        return MediaInfo(
+            path=p,
+            container=container.format.name,
+            duration=container.duration / av.time_base if container.duration else None,
+            video_index=stream.index,
+            codec=ctx.codec.canonical_name,
+            width=first.width,
+            height=first.height,
+            sar=stream.sample_aspect_ratio or Fraction(1),
+            rotation=int(first.rotation or 0),
+            fps=Fraction(fps),
+            time_base=Fraction(stream.time_base),
+            start_pts=stream.start_time,
+            frame_count=stream.frames or None,
+            pix_fmt=fmt.name,
+            bit_depth=bits,
+            chroma_subsampling=chroma,
+            is_yuv=is_yuv,
+            matrix=_MATRIX_FAMILY.get(matrix_tag or "", "bt709" if first.height >= 720 else "bt601"),
+            color_range=range_tag or fallback_range,
+            matrix_tag=matrix_tag,
+            range_tag=range_tag,
+            primaries=_PRIMARIES_NAMES.get(int(first.color_primaries)),
+            transfer=_TRANSFER_NAMES.get(int(first.color_trc)),
+            audio=tuple(_stream_info(s) for s in container.streams.audio),
+            subtitles=tuple(_stream_info(s) for s in container.streams.subtitles),
+            other=tuple(
+                _stream_info(s) for s in container.streams if s.type not in ("video", "audio", "subtitle")
+            ),
+            metadata=dict(container.metadata),
+        )
+
+
+def first_frame(container: av.container.InputContainer, stream: av.video.stream.VideoStream, path: Path):
+    """The first decoded frame of `stream` (container left positioned after it)."""
+    try:
+        for frame in container.decode(stream):
+            return frame
+    except av.error.FFmpegError as exc:
+        raise InputError(f"cannot decode video of {path}: {exc.strerror or exc}") from None
+    raise InputError(f"no video frames in {path}")

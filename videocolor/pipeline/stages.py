@@ -1,0 +1,226 @@
+"""The colorize stages over decoded frames, joined by bounded queues running in threads.
+
+decode -> infer (batched generator, predicted chroma at the output chroma-plane size) -> smooth -> merge
+(code values, luma untouched) -> the caller (encode). Each arrow is a `queue.Queue(maxsize)`; exceptions
+travel downstream to the caller; closing the output stops every stage."""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from videocolor.color import (
+    MATRICES,
+    Range,
+    analog_to_code,
+    chroma_of,
+    code_to_analog,
+    luma_to_model_input,
+    model_output_to_rgb,
+)
+from videocolor.io import DecodedFrame, VideoLayout
+from videocolor.temporal import ChromaSmoother, SmoothingConfig, SmoothItem
+
+__all__ = ["Colorizer", "OutputFrame", "colorize_frames", "render_shape", "threaded"]
+
+T = TypeVar("T")
+_PAD_MULTIPLE = 32
+
+
+@dataclass
+class OutputFrame:
+    """An encoded-to-be frame: Y, Cb, Cr code-value planes in the output layout, with the input's timing."""
+
+    index: int
+    pts: int
+    duration: int
+    planes: tuple[np.ndarray, np.ndarray, np.ndarray]
+    info: dict[str, Any]
+
+
+def render_shape(height: int, width: int, size: int, mode: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    """((model input h, w), (valid h, w)) for a frame rendered at `size` (= render factor x 16).
+
+    stretch: size x size, all valid. pad: the frame's aspect ratio at the same pixel count, padded up to
+    a multiple of 32 (the valid part is cropped back after the model)."""
+    if mode == "stretch":
+        return (size, size), (size, size)
+    scale = size / math.sqrt(height * width)
+    vh, vw = max(1, round(height * scale)), max(1, round(width * scale))
+    return (-(-vh // _PAD_MULTIPLE) * _PAD_MULTIPLE, -(-vw // _PAD_MULTIPLE) * _PAD_MULTIPLE), (vh, vw)
+
+
+class Colorizer:
+    """A generator plus how to run it: luma in, predicted chroma out (the only model-facing code)."""
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        *,
+        device: torch.device,
+        render_size: int,
+        render_mode: str = "stretch",
+        batch_size: int = 4,
+        autocast_dtype: torch.dtype | None = None,
+    ) -> None:
+        self.model = model
+        self.device = device
+        self.render_size = render_size
+        self.render_mode = render_mode
+        self.batch_size = batch_size
+        self.autocast_dtype = autocast_dtype
+
+    @torch.inference_mode()
+    def predict(self, luma: torch.Tensor, size: tuple[int, int], matrix: str) -> torch.Tensor:
+        """(N, 1, H, W) analog luma in [0, 1] -> (N, 2, h, w) float32 Cb/Cr at `size`, on the CPU."""
+        (rh, rw), (vh, vw) = render_shape(luma.shape[-2], luma.shape[-1], self.render_size, self.render_mode)
+        x = luma.to(self.device, non_blocking=True).clamp(0.0, 1.0)
+        x = F.interpolate(x, size=(vh, vw), mode="bilinear", align_corners=False, antialias=True)
+        if (rh, rw) != (vh, vw):
+            x = F.pad(x, (0, rw - vw, 0, rh - vh), mode="replicate")
+        x = luma_to_model_input(x).contiguous(memory_format=torch.channels_last)
+        with torch.autocast(
+            self.device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None
+        ):
+            out = self.model(x)
+        rgb = model_output_to_rgb(out.float())[..., :vh, :vw]
+        chroma = chroma_of(rgb, MATRICES[matrix])
+        chroma = F.interpolate(chroma, size=size, mode="bilinear", align_corners=False)
+        return chroma.cpu()
+
+
+_DONE = object()
+
+
+class _Failure:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+def threaded(items: Iterable[T], maxsize: int, name: str = "stage") -> Iterator[T]:
+    """Iterate `items` in a background thread, handing results over a queue of `maxsize`.
+
+    The producer's exception is re-raised here; closing this generator stops the producer."""
+    q: queue.Queue[Any] = queue.Queue(maxsize)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        iterator = iter(items)
+        try:
+            for item in iterator:
+                if not put(item):
+                    return
+            put(_DONE)
+        except BaseException as exc:
+            put(_Failure(exc))
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=run, name=f"videocolor-{name}", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failure):
+                raise item.exc
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _infer(
+    frames: Iterable[DecodedFrame],
+    colorizer: Colorizer,
+    size: tuple[int, int],
+    matrix: str,
+    value_range: Range,
+) -> Iterator[SmoothItem]:
+    for batch in _batches(frames, colorizer.batch_size):
+        codes = torch.from_numpy(np.stack([f.luma for f in batch]).astype(np.float32)).unsqueeze(1)
+        luma = code_to_analog(codes, bits=batch[0].bits, value_range=value_range)
+        chroma = colorizer.predict(luma, size, matrix).numpy()
+        small = F.interpolate(luma, size=size, mode="area").clamp(0.0, 1.0).numpy()
+        for i, frame in enumerate(batch):
+            yield SmoothItem(frame.index, small[i, 0], chroma[i], {"frame": frame})
+
+
+def _merge(items: Iterable[SmoothItem], layout: VideoLayout, value_range: Range) -> Iterator[OutputFrame]:
+    for item in items:
+        frame: DecodedFrame = item.info.pop("frame")
+        chroma = analog_to_code(
+            torch.from_numpy(item.chroma), bits=layout.bits, value_range=value_range, chroma=True
+        )
+        luma = frame.luma
+        if frame.bits != layout.bits:  # e.g. 10-bit source into an 8-bit-only codec: same analog luma
+            analog = code_to_analog(
+                torch.from_numpy(luma.astype(np.float32)), bits=frame.bits, value_range=value_range
+            )
+            luma = analog_to_code(analog, bits=layout.bits, value_range=value_range).numpy()
+        planes = (luma.astype(layout.dtype, copy=False), *chroma.numpy().astype(layout.dtype))
+        yield OutputFrame(frame.index, frame.pts, frame.duration, planes, item.info)  # type: ignore[arg-type]
+
+
+def colorize_frames(
+    frames: Iterable[DecodedFrame],
+    colorizer: Colorizer,
+    *,
+    layout: VideoLayout,
+    matrix: str,
+    value_range: Range,
+    smoothing: SmoothingConfig | None = None,
+    queue_size: int = 8,
+) -> Iterator[OutputFrame]:
+    """Colorize decoded frames: one output frame per input frame, same order, same pts, luma untouched.
+
+    `frames` may be any iterator (a whole file, a segment plus warm-up frames); decoding, inference and
+    smoothing+merging each run in their own thread, the caller's loop (encoding) in its own."""
+    counts = [0, 0]
+
+    def counted(items: Iterable[DecodedFrame]) -> Iterator[DecodedFrame]:
+        for item in items:
+            counts[0] += 1
+            yield item
+
+    decoded = threaded(counted(frames), queue_size, "decode")
+    predicted = threaded(
+        _infer(decoded, colorizer, layout.chroma_size, matrix, value_range), queue_size, "infer"
+    )
+    smoothed = ChromaSmoother(smoothing or SmoothingConfig(mode="none")).process(predicted)
+    for out in threaded(_merge(smoothed, layout, value_range), queue_size, "merge"):
+        counts[1] += 1
+        yield out
+    if counts[0] != counts[1]:
+        raise RuntimeError(f"frame count changed in the pipeline: {counts[0]} in, {counts[1]} out")

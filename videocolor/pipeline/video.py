@@ -1,0 +1,112 @@
+"""colorize_video(): probe, decode, colorize, encode and mux one file, atomically."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from videocolor.errors import InputError
+from videocolor.io import (
+    MediaInfo,
+    MediaWriter,
+    atomic_output,
+    check_output,
+    decode_frames,
+    probe,
+    time_window,
+)
+from videocolor.pipeline.model import load_colorizer
+from videocolor.pipeline.options import ColorizeOptions
+from videocolor.pipeline.stages import Colorizer, colorize_frames, render_shape
+
+__all__ = ["ColorizeReport", "Progress", "colorize_video"]
+
+Progress = Callable[[int, int | None], None]  # (frames done, frames expected or None)
+
+
+@dataclass(frozen=True)
+class ColorizeReport:
+    input: Path
+    output: Path
+    frames: int
+    seconds: float
+    render_shape: tuple[int, int]
+    pix_fmt: str
+    copied_streams: tuple[int, ...]
+    transcoded_streams: tuple[int, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+def _expected_frames(info: MediaInfo, options: ColorizeOptions) -> int | None:
+    if options.start is None and options.duration is None:
+        return info.frame_count or (round(info.duration * info.fps) if info.duration else None)
+    total = info.duration or None
+    if options.duration is not None:
+        total = options.duration if total is None else min(options.duration, total - (options.start or 0))
+    elif total is not None:
+        total -= options.start or 0
+    return max(0, round(total * info.fps)) if total is not None else None
+
+
+def colorize_video(
+    src: str | Path,
+    dst: str | Path,
+    options: ColorizeOptions | None = None,
+    *,
+    progress: Progress | None = None,
+    colorizer: Colorizer | None = None,
+) -> ColorizeReport:
+    """Colorize `src` into `dst`: every frame with its own pts, the input's luma, audio and subtitles
+    copied. Nothing appears at `dst` unless the whole file was written."""
+    options = options or ColorizeOptions()
+    src, dst = Path(src), Path(dst)
+    check_output(dst, overwrite=options.overwrite, inputs=[src])
+    info = probe(src)
+    colorizer = colorizer or load_colorizer(options, kind="video")
+    window = time_window(info, options.start, options.duration)
+    expected = _expected_frames(info, options)
+    started = time.perf_counter()
+    with atomic_output(dst, overwrite=options.overwrite, inputs=[src]) as tmp:
+        writer = MediaWriter(tmp, info, options.encode, window=window)
+        try:
+            frames = colorize_frames(
+                decode_frames(info, window=window),
+                colorizer,
+                layout=writer.layout,
+                matrix=info.matrix,
+                value_range=info.color_range,
+                smoothing=options.smoothing,
+                queue_size=options.queue_size,
+            )
+            count = 0
+            for frame in frames:
+                writer.write(frame.planes, frame.pts, frame.duration)
+                count += 1
+                if progress is not None:
+                    progress(count, expected)
+            if count == 0:
+                raise InputError(
+                    f"no video frames to colorize in {src}" + (" in that time range" if window else "")
+                )
+            writer.close()
+        except BaseException:
+            writer.abort()
+            raise
+    (rh, rw), _ = render_shape(info.height, info.width, colorizer.render_size, colorizer.render_mode)
+    return ColorizeReport(
+        input=src,
+        output=dst,
+        frames=count,
+        seconds=time.perf_counter() - started,
+        render_shape=(rh, rw),
+        pix_fmt=writer.layout.pix_fmt,
+        copied_streams=tuple(writer.copied),
+        transcoded_streams=tuple(writer.transcoded),
+        warnings=tuple(writer.warnings),
+    )
