@@ -21,6 +21,7 @@ from videocolor.batch.executors import Executor
 from videocolor.batch.faults import crash_point
 from videocolor.batch.inputs import BatchItem
 from videocolor.batch.plan import SegmentOptions, detect_scene_cuts, index_packets, plan_segments
+from videocolor.batch.status import print_table
 from videocolor.batch.store import ItemRow, ItemState, JobStore, SegmentState, fingerprint_of
 from videocolor.batch.worker import SegmentTask, colorize_options
 from videocolor.errors import VideocolorError
@@ -279,14 +280,11 @@ def _one_line(exc: BaseException) -> str:
 
 
 def format_table(outcomes: Sequence[ItemOutcome], file: TextIO = sys.stdout) -> None:
-    """The end-of-batch summary: one row per item, errors in full."""
-    header = ("STATE", "FRAMES", "SECONDS", "OUTPUT", "ERROR")
+    """The end-of-batch summary: one row per item, with its one-line error if it failed."""
     rows = [
         (o.state, "" if o.frames is None else str(o.frames), f"{o.seconds:.1f}", o.output, o.error or "")
         for o in outcomes
     ]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
-    for r in [header, *rows]:
-        print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4], file=file)
+    print_table(("STATE", "FRAMES", "SECONDS", "OUTPUT", "ERROR"), rows, file)
     done = sum(o.state == ItemState.DONE for o in outcomes)
     print(f"{done} of {len(outcomes)} done, {len(outcomes) - done} failed", file=file)

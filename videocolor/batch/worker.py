@@ -6,6 +6,7 @@ loads, so a worker loads a model once however many segments it colorizes.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -15,7 +16,15 @@ from typing import Any
 
 from videocolor.batch.faults import crash_point
 from videocolor.errors import VideocolorError
-from videocolor.pipeline.options import ColorizeOptions, load_options
+from videocolor.io import DecodedFrame, MediaInfo, MediaWriter, decode_frames, probe
+from videocolor.pipeline import (
+    ColorizeOptions,
+    Colorizer,
+    colorize_frames,
+    load_colorizer,
+    load_options,
+    weights_path,
+)
 
 __all__ = ["SegmentResult", "SegmentTask", "SegmentWorker"]
 
@@ -71,29 +80,63 @@ class SegmentWorker:
             return SegmentResult(task, time.perf_counter() - started, message.splitlines()[0])
         return SegmentResult(task, time.perf_counter() - started)
 
-    def model(self, options: dict[str, Any]) -> Any:
-        raise NotImplementedError
+    def colorizer(self, options: ColorizeOptions) -> Colorizer:
+        """The loaded model for these options, loaded on first use and kept."""
+        key = json.dumps(
+            [str(weights_path(options)), options.device, options.render_factor, options.render_mode,
+             options.batch_size]
+        )  # fmt: skip
+        if key not in self._models:
+            self._models[key] = load_colorizer(options, kind="video")
+        return self._models[key]
 
 
-def _segment_frames(task: SegmentTask, info: Any) -> Iterator[tuple[bool, Any]]:
-    """(in_segment, frame) for the warm-up frames then the segment's own frames, by exact pts."""
-    from videocolor.io import decode_frames
-
+def _segment_frames(task: SegmentTask, info: MediaInfo, lookahead: int) -> Iterator[DecodedFrame]:
+    """The warm-up frames, the segment's own, then `lookahead` frames after it (for a backward pass)."""
     first = task.warmup_pts if task.warmup_pts is not None else task.start_pts
-    for frame in decode_frames(info, window=(first, task.end_pts)):
-        inside = frame.pts >= task.start_pts
-        if inside:
-            crash_point("segment-frame")
-        yield inside, frame
+    after = 0
+    for frame in decode_frames(info, window=(first, None)):
+        if task.end_pts is not None and frame.pts >= task.end_pts:
+            after += 1
+            if after > lookahead:
+                return
+        yield frame
 
 
 def _colorize_segment(
     task: SegmentTask, worker: SegmentWorker, tmp: Path, progress: Callable[[int], None] | None
 ) -> int:
-    raise NotImplementedError
+    """Encode the segment's frames into `tmp` with their own pts; frames outside it only feed the smoother."""
+    options = colorize_options(task.options)
+    info = probe(task.input)
+    colorizer = worker.colorizer(options)
+    lookahead = options.smoothing.window if options.smoothing.backward_pass else 0
+    count = 0
+    with MediaWriter(tmp, info, options.encode, copy_streams=False) as writer:
+        frames = colorize_frames(
+            _segment_frames(task, info, lookahead),
+            colorizer,
+            layout=writer.layout,
+            matrix=info.matrix,
+            value_range=info.color_range,
+            smoothing=options.smoothing,
+            queue_size=options.queue_size,
+        )
+        for frame in frames:
+            if frame.pts < task.start_pts or (task.end_pts is not None and frame.pts >= task.end_pts):
+                continue
+            writer.write(frame.planes, frame.pts, frame.duration)
+            count += 1
+            crash_point("segment-frame")
+            if progress is not None:
+                progress(1)
+    return count
 
 
 def colorize_options(options: dict[str, Any]) -> ColorizeOptions:
     """The pipeline's options for one item: its preset, then its other keys (a one-line error if bad)."""
     rest = dict(options)
-    return load_options(rest.pop("preset", None), **rest)
+    resolved = load_options(rest.pop("preset", None), **rest)
+    if resolved.start is not None or resolved.duration is not None:
+        raise VideocolorError("start/duration cannot be used in a batch (each item is colorized whole)")
+    return resolved
