@@ -1,10 +1,141 @@
-"""`videocolor colorize` (being written)."""
+"""`videocolor colorize INPUT -o OUTPUT`: a video, a photo, or a folder of photos."""
 
 from __future__ import annotations
 
 import argparse
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from videocolor.errors import InputError, OutputError
+
+__all__ = ["parse_time", "register"]
+
+_TIME = re.compile(r"^(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d*)?)$")
+
+
+def parse_time(text: str) -> float:
+    """Seconds from "12.5", "1:02.5" or "1:01:02.5"."""
+    match = _TIME.match(text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"not a time: {text!r} (use seconds or [HH:]MM:SS[.ms])")
+    a, b, seconds = match.groups()
+    hours, minutes = (a, b) if b is not None else (None, a)
+    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("colorize", help="(not yet available)")
-    p.set_defaults(func=lambda args: print("videocolor colorize: not yet available") or 1)
+    p = sub.add_parser(
+        "colorize",
+        help="colorize a video, a photo or a folder of photos",
+        description="Colorize a video (every frame, timestamp, audio and subtitle track kept; the output's "
+        "luma is the input's), a photo, or every photo in a folder (-o is then a folder).",
+    )
+    p.add_argument("input", type=Path, help="video file, image file, or folder of images")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output file (or folder)")
+    p.add_argument(
+        "--preset", help="options preset: a name in pipelines/ (e.g. preview, archival-master) or a .toml"
+    )
+    model = p.add_mutually_exclusive_group()
+    model.add_argument("--model", help="a shipped model's name (models/NAME*.safetensors)")
+    model.add_argument(
+        "--weights", help="a weights file (.safetensors from `models convert-deoldify` or `train export`)"
+    )
+    p.add_argument(
+        "--render-factor",
+        type=int,
+        help="render size = factor x 16 (default: the weights' own, else 21 video, 35 images)",
+    )
+    p.add_argument(
+        "--render-mode",
+        choices=("stretch", "pad"),
+        help="stretch to a square (DeOldify) or keep the aspect ratio",
+    )
+    p.add_argument("--batch-size", type=int, help="frames per model call (default 4)")
+    p.add_argument("--device", help="auto | cpu | cuda[:N] (default auto)")
+    p.add_argument("--start", type=parse_time, help="start time (seconds or [HH:]MM:SS[.ms])")
+    p.add_argument("--duration", type=parse_time, help="length to colorize")
+    p.add_argument(
+        "--smoothing", choices=("none", "ema", "flow"), help="temporal chroma smoothing (default flow)"
+    )
+    p.add_argument("--smoothing-strength", type=float, help="0 (off) .. <1 (default 0.8)")
+    p.add_argument("--codec", help="video encoder (default libx264; libvpx-vp9 for .webm)")
+    p.add_argument("--crf", type=int, help="encoder quality, lower is better (default 18 for x264)")
+    p.add_argument("--encoder-preset", help="encoder speed preset, e.g. veryfast, medium, slow")
+    p.add_argument("--pix-fmt", help="output pixel format (default: the input's, 10-bit kept where possible)")
+    p.add_argument("--container", help="output container format name (default: from the output's suffix)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def _options(args: argparse.Namespace) -> Any:
+    from videocolor.pipeline import load_options
+
+    return load_options(
+        args.preset,
+        model=args.model,
+        weights=args.weights,
+        render_factor=args.render_factor,
+        render_mode=args.render_mode,
+        batch_size=args.batch_size,
+        device=args.device,
+        start=args.start,
+        duration=args.duration,
+        overwrite=True if args.overwrite else None,
+        smoothing_mode=args.smoothing,
+        smoothing_strength=args.smoothing_strength,
+        encode_codec=args.codec,
+        encode_crf=args.crf,
+        encode_preset=args.encoder_preset,
+        encode_pix_fmt=args.pix_fmt,
+        encode_container=args.container,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from videocolor.pipeline import colorize_image, colorize_images, colorize_video, is_image
+
+    options = _options(args)
+    src, dst = args.input, args.output
+    if not src.exists():
+        raise InputError(f"input not found: {src}")
+    if src.is_dir():
+        if dst.exists() and not dst.is_dir():
+            raise OutputError(f"input is a folder, so the output must be a folder: {dst}")
+        bar = tqdm(unit="image", disable=args.quiet, dynamic_ncols=True)
+
+        def step(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        with bar:
+            written = colorize_images(src, dst, options, progress=step)
+        print(f"videocolor: wrote {len(written)} images under {dst}", file=sys.stderr)
+        return 0
+    if dst.is_dir():
+        dst = dst / src.name
+    if is_image(src):
+        colorize_image(src, dst, options)
+        print(f"videocolor: wrote {dst}", file=sys.stderr)
+        return 0
+    bar = tqdm(unit="frame", disable=args.quiet, dynamic_ncols=True, desc=src.name)
+
+    def progress(done: int, total: int | None) -> None:
+        if total is not None and bar.total != total:
+            bar.total = max(total, done)
+        bar.update(done - bar.n)
+
+    with bar:
+        report = colorize_video(src, dst, options, progress=progress)
+    print(
+        f"videocolor: wrote {dst}: {report.frames} frames in {report.seconds:.1f} s "
+        f"({report.fps:.1f} frames/s), "
+        f"{report.pix_fmt}, render {report.render_shape[1]}x{report.render_shape[0]}, "
+        f"{len(report.copied_streams)} stream(s) copied, {len(report.transcoded_streams)} transcoded",
+        file=sys.stderr,
+    )
+    return 0

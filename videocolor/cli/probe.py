@@ -1,10 +1,40 @@
-"""`videocolor probe` (being written)."""
+"""`videocolor probe INPUT [--json]`: what a media file holds, as the pipeline sees it."""
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
+
+__all__ = ["register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("probe", help="(not yet available)")
-    p.set_defaults(func=lambda args: print("videocolor probe: not yet available") or 1)
+    p = sub.add_parser("probe", help="show a media file's video, audio and subtitle streams")
+    p.add_argument("input", type=Path)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from videocolor.io import probe
+
+    info = probe(args.input)
+    if args.json:
+        print(json.dumps(info.to_dict(), indent=2))
+        return 0
+    tagged = "" if info.matrix_tag else " (untagged: guessed)"
+    lines = [
+        f"{info.path}: {info.container}, {info.duration or 0:.3f} s",
+        f"  video #{info.video_index}: {info.codec} {info.width}x{info.height} SAR {info.sar} "
+        f"rotation {info.rotation}, {float(info.fps):.3f} fps (time base {info.time_base}), "
+        f"{info.frame_count if info.frame_count is not None else '?'} frames",
+        f"    {info.pix_fmt} {info.bit_depth}-bit, matrix {info.matrix}{tagged}, {info.color_range} range, "
+        f"primaries {info.primaries or '-'}, transfer {info.transfer or '-'}",
+    ]
+    for s in (*info.audio, *info.subtitles, *info.other):
+        extra = f" {s.channels} ch {s.sample_rate} Hz" if s.type == "audio" else ""
+        lang = f" [{s.language}]" if s.language else ""
+        lines.append(f"  {s.type} #{s.index}: {s.codec}{extra}{lang}{' ' + repr(s.title) if s.title else ''}")
+    print("\n".join(lines))
+    return 0

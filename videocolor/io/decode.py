@@ -100,3 +100,22 @@ def decode_frames(
             raise InputError(
                 f"corrupt video data in {info.path} after frame {index}: {exc.strerror or exc}"
             ) from None
+    if window is None:
+        _check_complete(info, index, None if last_pts is None else (last_pts - origin) * tb)
+
+
+def _check_complete(info: MediaInfo, frames: int, last: Fraction | None) -> None:
+    """A file whose video stops well short of what its header declares is truncated or corrupt."""
+    if info.frame_count and frames < 0.9 * info.frame_count - 2:
+        raise InputError(
+            f"truncated or corrupt: {info.path} declares {info.frame_count} frames, {frames} decode"
+        )
+    if (
+        info.video_duration
+        and last is not None
+        and float(last) + 2 / float(info.fps) < 0.9 * info.video_duration
+    ):
+        raise InputError(
+            f"truncated or corrupt: the video of {info.path} stops at {float(last):.2f} s "
+            f"of a declared {info.video_duration:.2f} s"
+        )

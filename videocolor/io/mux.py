@@ -27,7 +27,7 @@ _TRANSFER_CODES = {v: k for k, v in _TRANSFER_NAMES.items()}
 _MATRIX_TAG_OF = {"bt601": "smpte170m", "bt709": "bt709", "bt2020": "bt2020nc"}
 # Muxers that list a codec but only write it as "experimental" (unplayable in practice).
 _EXPERIMENTAL = {("mp4", "vorbis"), ("mov", "vorbis"), ("mov", "opus")}
-_DEFAULT_CRF = {"libx264": 18, "libx265": 20, "libvpx-vp9": 20, "libvpx": 8, "libsvtav1": 30}
+_DEFAULT_CRF = {"libx264": 18, "libx265": 20, "libvpx-vp9": 15, "libvpx": 6, "libsvtav1": 30}
 _INTERLEAVE_S = 0.5  # copy side-stream packets up to this far ahead of the last video packet
 # Container metadata the muxer writes itself.
 _DROP_METADATA = {"encoder", "major_brand", "minor_version", "compatible_brands"}

@@ -62,6 +62,7 @@ class MediaInfo:
     time_base: Fraction
     start_pts: int | None
     frame_count: int | None
+    video_duration: float | None  # seconds, as the container declares it for the video stream
     pix_fmt: str
     bit_depth: int
     chroma_subsampling: tuple[int, int]
@@ -153,6 +154,7 @@ def probe(path: str | Path) -> MediaInfo:
             time_base=Fraction(stream.time_base),
             start_pts=stream.start_time,
             frame_count=stream.frames or None,
+            video_duration=_declared_duration(stream),
             pix_fmt=fmt.name,
             bit_depth=bits,
             chroma_subsampling=chroma,
@@ -170,6 +172,14 @@ def probe(path: str | Path) -> MediaInfo:
             ),
             metadata=dict(container.metadata),
         )
+
+
+def _declared_duration(stream: av.video.stream.VideoStream) -> float | None:
+    tag = stream.metadata.get("DURATION") or stream.metadata.get("duration")  # Matroska track tag
+    if tag and ":" in tag:
+        h, m, sec = tag.split(":")
+        return int(h) * 3600 + int(m) * 60 + float(sec)
+    return float(stream.duration * stream.time_base) if stream.duration else None
 
 
 def first_frame(container: av.container.InputContainer, stream: av.video.stream.VideoStream, path: Path):

@@ -64,7 +64,7 @@ def load_colorizer(options: ColorizeOptions, *, kind: str = "video") -> Colorize
     autocast = None
     if device.type == "cuda":
         autocast = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    model = prepare_for_inference(model, device, torch.float32)
+    model = prepare_for_inference(model, device)
     factor = options.render_factor or _weights_render_factor(model) or DEFAULT_RENDER_FACTOR[kind]
     return Colorizer(
         model,

@@ -1,0 +1,170 @@
+"""videocolor.io on clips made by tests/media.py: probe, decode, and the muxer's stream copying."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from media import duration_of, make_clip, read_packets, read_video
+
+from videocolor.errors import InputError, OutputError
+from videocolor.io import MediaWriter, atomic_output, decode_frames, probe, time_window
+
+
+def _copy_luma(src: Path, dst: Path, **writer_kwargs: object) -> MediaWriter:
+    """Re-encode `src` with its own Y plane and neutral chroma through MediaWriter."""
+    info = probe(src)
+    window = writer_kwargs.pop("window", None)
+    with MediaWriter(dst, info, window=window, **writer_kwargs) as writer:  # type: ignore[arg-type]
+        layout = writer.layout
+        neutral = np.full(layout.chroma_size, 1 << (layout.bits - 1), dtype=layout.dtype)
+        for frame in decode_frames(info, window=window):  # type: ignore[arg-type]
+            writer.write((frame.luma, neutral, neutral), frame.pts, frame.duration)
+    return writer
+
+
+def _cues(path: Path) -> list[list[bytes]]:
+    """Subtitle packets, less the empty samples the MP4 muxer writes between timed-text cues."""
+    return [[p for p in stream if p != b"\x00\x00"] for stream in read_packets(path, "subtitle")]
+
+
+def test_probe_reports_geometry_timing_and_tags(tmp_path: Path) -> None:
+    clip = make_clip(
+        tmp_path / "a.mov", size=(66, 50), fps=25, rotation=90, sar=Fraction(4, 3), audio=["pcm_s16le"]
+    )
+    info = probe(clip)
+    assert (info.width, info.height, info.sar, info.rotation) == (66, 50, Fraction(4, 3), 90)
+    assert info.fps == Fraction(25) and isinstance(info.fps, Fraction)
+    assert info.frame_count == 12 and info.pix_fmt == "yuv420p" and info.bit_depth == 8
+    assert info.chroma_subsampling == (2, 2) and info.matrix == "bt601" and info.color_range == "limited"
+    assert [(s.codec, s.channels) for s in info.audio] == [("pcm_s16le", 2)]
+
+
+def test_probe_ten_bit_full_range_and_streams(tmp_path: Path) -> None:
+    deep = probe(make_clip(tmp_path / "d.mkv", pix_fmt="yuv420p10le"))
+    assert (deep.pix_fmt, deep.bit_depth) == ("yuv420p10le", 10)
+    full = probe(make_clip(tmp_path / "f.mp4", pix_fmt="yuvj420p", color_range="full"))
+    assert full.color_range == "full"
+    multi = make_clip(tmp_path / "m.mkv", audio=["libopus", "libmp3lame"], subtitles="subrip", vfr=True)
+    multi = probe(multi)
+    assert [s.codec for s in multi.audio] == ["opus", "mp3"]
+    assert [s.codec for s in multi.subtitles] == ["subrip"]
+
+
+def test_decode_yields_every_frame_with_its_pts_and_exact_luma(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "v.mkv", frames=16, vfr=True, size=(66, 50))
+    truth = read_video(clip)
+    frames = list(decode_frames(probe(clip)))
+    assert [f.index for f in frames] == list(range(16))
+    assert [Fraction(f.pts) * f.time_base for f in frames] == truth.pts
+    for frame, luma in zip(frames, truth.luma, strict=True):
+        assert np.array_equal(frame.luma, luma)
+
+
+def test_decode_window_selects_a_time_range(tmp_path: Path) -> None:
+    info = probe(make_clip(tmp_path / "w.mp4", frames=24, fps=24))
+    frames = list(decode_frames(info, window=time_window(info, 0.25, 0.5)))
+    times = [Fraction(f.pts) * f.time_base for f in frames]
+    assert times[0] == Fraction(6, 24) and len(frames) == 12
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("aac.mp4", {"audio": ["aac"], "subtitles": "mov_text"}),
+        ("bframes.mp4", {"audio": ["libmp3lame"], "bframes": 3, "frames": 20}),
+        ("two.mkv", {"audio": ["libopus", "libmp3lame"], "subtitles": "subrip", "vfr": True}),
+        ("vp9.webm", {"codec": "libvpx-vp9", "audio": ["libopus"], "subtitles": "webvtt"}),
+        ("pcm.mov", {"audio": ["pcm_s16le"], "rotation": 90, "sar": Fraction(4, 3)}),
+        ("deep.mkv", {"pix_fmt": "yuv420p10le", "size": (66, 50)}),
+        ("full.mp4", {"pix_fmt": "yuvj420p", "color_range": "full"}),
+    ],
+)
+def test_writer_keeps_frames_pts_streams_and_tags(tmp_path: Path, name: str, kwargs: dict) -> None:
+    clip = make_clip(tmp_path / name, **kwargs)
+    out = tmp_path / ("out" + clip.suffix)
+    writer = _copy_luma(clip, out)
+    assert writer.warnings == []
+    a, b = read_video(clip), read_video(out)
+    assert b.pts == a.pts
+    assert (b.rotation, b.sar, b.color_range) == (a.rotation, a.sar, a.color_range or 1)
+    assert b.luma[0].dtype == a.luma[0].dtype  # 10-bit stays 10-bit
+    assert read_packets(out, "audio") == read_packets(clip, "audio")  # byte-identical
+    assert _cues(out) == _cues(clip)
+    assert abs(duration_of(out) - duration_of(clip)) <= 1 / Fraction(24)
+
+
+def test_writer_transcodes_audio_the_container_refuses(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "a.mp4", audio=["aac"], subtitles="mov_text")
+    writer = _copy_luma(clip, tmp_path / "out.webm")
+    assert any("transcoded to opus" in w for w in writer.warnings)
+    assert any("subtitle stream #2 (mov_text) dropped" in w for w in writer.warnings)
+    out = probe(tmp_path / "out.webm")
+    assert [s.codec for s in out.audio] == ["opus"] and out.subtitles == ()
+    assert len(read_video(tmp_path / "out.webm").pts) == 12
+
+
+def test_writer_trims_every_stream_to_the_window(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "t.mkv", frames=48, fps=24, audio=["libopus"])
+    info = probe(clip)
+    _copy_luma(clip, tmp_path / "cut.mkv", window=time_window(info, 0.5, 1.0))
+    cut = read_video(tmp_path / "cut.mkv")
+    assert len(cut.pts) == 24 and cut.pts[0] == 0
+    audio = probe(tmp_path / "cut.mkv")
+    assert audio.duration is not None and abs(audio.duration - 1.0) < 0.1
+
+
+def test_bad_inputs_are_one_line_input_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="not found"):
+        probe(tmp_path / "missing.mp4")
+    (tmp_path / "text.mp4").write_text("hello")
+    with pytest.raises(InputError, match="not a readable media file"):
+        probe(tmp_path / "text.mp4")
+    good = make_clip(tmp_path / "good.mp4", audio=["aac"]).read_bytes()
+    (tmp_path / "cut.mp4").write_bytes(good[: len(good) // 2])  # moov atom (at the end) lost
+    with pytest.raises(InputError):
+        probe(tmp_path / "cut.mp4")
+    mkv = make_clip(tmp_path / "good.mkv", frames=24).read_bytes()
+    (tmp_path / "head.mkv").write_bytes(mkv[: len(mkv) // 4])  # headers, no complete frame
+    with pytest.raises(InputError, match="no video frames"):
+        probe(tmp_path / "head.mkv")
+    (tmp_path / "cut.mkv").write_bytes(mkv[: len(mkv) * 6 // 10])
+    with pytest.raises(InputError, match="truncated"):
+        list(decode_frames(probe(tmp_path / "cut.mkv")))
+
+
+def test_audio_only_file_has_no_video_stream(tmp_path: Path) -> None:
+    import av
+
+    path = tmp_path / "sound.m4a"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("aac", rate=48000)
+        frame = av.AudioFrame.from_ndarray(np.zeros((2, 1024), np.float32), format="fltp", layout="stereo")
+        frame.sample_rate = 48000
+        for i in range(4):
+            frame.pts = i * 1024
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    with pytest.raises(InputError, match="no video stream"):
+        probe(path)
+
+
+def test_atomic_output_leaves_nothing_on_failure(tmp_path: Path) -> None:
+    dst = tmp_path / "out.mkv"
+    with pytest.raises(RuntimeError), atomic_output(dst) as tmp:
+        tmp.write_bytes(b"partial")
+        raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []
+    with atomic_output(dst) as tmp:
+        tmp.write_bytes(b"done")
+    assert dst.read_bytes() == b"done" and list(tmp_path.iterdir()) == [dst]
+    with pytest.raises(OutputError, match="exists"), atomic_output(dst):
+        pass
+    with pytest.raises(OutputError, match="is the input"), atomic_output(dst, overwrite=True, inputs=[dst]):
+        pass
+    with pytest.raises(OutputError, match="does not exist"), atomic_output(tmp_path / "no" / "x.mp4"):
+        pass
