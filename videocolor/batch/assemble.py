@@ -51,6 +51,8 @@ def _video_packets(parts: Sequence[Path], stream: av.stream.Stream) -> Iterator[
 
 
 def _copied_packets(container: av.container.InputContainer, mapping: dict[int, av.stream.Stream]):
+    if not mapping:  # demux() of no streams would mean every stream
+        return
     for packet in container.demux(*[container.streams[i] for i in mapping]):
         if packet.size == 0:
             continue

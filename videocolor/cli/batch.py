@@ -42,6 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--smoothing-strength", type=float)
     g.add_argument("--codec", help="video encoder, e.g. libx264")
     g.add_argument("--crf", type=int, help="encoder quality (lower is better)")
+    g.add_argument("--encoder-preset", help="encoder speed preset, e.g. veryfast, medium, slow")
+    g.add_argument("--pix-fmt", help="output pixel format (default: the input's)")
     s = p.add_argument_group("segments and executors")
     s.add_argument("--segment-seconds", type=float, default=30.0, help="target segment length (default 30)")
     s.add_argument("--min-segment-seconds", type=float, default=10.0)
@@ -75,6 +77,8 @@ _OPTION_FLAGS = {
     "smoothing_strength": "smoothing_strength",
     "codec": "encode_codec",
     "crf": "encode_crf",
+    "encoder_preset": "encode_preset",
+    "pix_fmt": "encode_pix_fmt",
 }
 
 
