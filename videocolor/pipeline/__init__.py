@@ -3,7 +3,14 @@
 from videocolor.pipeline.image import colorize_image, colorize_images, is_image
 from videocolor.pipeline.model import load_colorizer, resolve_device, weights_path
 from videocolor.pipeline.options import PRESET_DIR, ColorizeOptions, load_options
-from videocolor.pipeline.stages import Colorizer, OutputFrame, colorize_frames, render_shape, threaded
+from videocolor.pipeline.stages import (
+    Colorizer,
+    OutputFrame,
+    colorize_frames,
+    fit_chroma_to_gamut,
+    render_shape,
+    threaded,
+)
 from videocolor.pipeline.video import ColorizeReport, colorize_video
 
 __all__ = [
@@ -16,6 +23,7 @@ __all__ = [
     "colorize_image",
     "colorize_images",
     "colorize_video",
+    "fit_chroma_to_gamut",
     "is_image",
     "load_colorizer",
     "load_options",

@@ -13,6 +13,7 @@ from videocolor.io import (
     MediaWriter,
     atomic_output,
     check_output,
+    container_for,
     decode_frames,
     probe,
     time_window,
@@ -67,6 +68,7 @@ def colorize_video(
     options = options or ColorizeOptions()
     src, dst = Path(src), Path(dst)
     check_output(dst, overwrite=options.overwrite, inputs=[src])
+    container_for(dst, options.encode.container)
     info = probe(src)
     colorizer = colorizer or load_colorizer(options, kind="video")
     window = time_window(info, options.start, options.duration)

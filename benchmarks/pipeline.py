@@ -1,0 +1,125 @@
+"""End-to-end colorize throughput vs the model alone on the same frames, and memory vs input length.
+
+    python benchmarks/pipeline.py                       # 480p, `fast` architecture (random weights)
+    python benchmarks/pipeline.py --rss                 # also peak RSS for a 1-minute and a 10-minute input
+
+Prints frames/s of `colorize_video` (decode + infer + merge + encode, threads overlapping) and of the
+generator alone (`Colorizer.predict`: resize, model, chroma, on frames already decoded), and their ratio.
+The RSS runs use a small frame size (memory behaviour, not speed) in fresh processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from media import make_clip  # noqa: E402
+
+from videocolor.color import code_to_analog  # noqa: E402
+from videocolor.io import decode_frames, probe  # noqa: E402
+from videocolor.nets import build_generator, prepare_for_inference  # noqa: E402
+from videocolor.pipeline import ColorizeOptions, Colorizer, colorize_video  # noqa: E402
+from videocolor.temporal import SmoothingConfig  # noqa: E402
+
+
+def _colorizer(arch: str, render_factor: int, batch: int) -> Colorizer:
+    torch.manual_seed(0)
+    model = prepare_for_inference(build_generator(arch), "cpu")
+    return Colorizer(model, device=torch.device("cpu"), render_size=render_factor * 16, batch_size=batch)
+
+
+def _model_only(clip: Path, colorizer: Colorizer) -> float:
+    info = probe(clip)
+    frames = list(decode_frames(info))
+    chroma_size = ((info.height + 1) // 2, (info.width + 1) // 2)
+    step = colorizer.batch_size
+    codes = [
+        np.stack([f.luma for f in frames[i : i + step]]).astype(np.float32)
+        for i in range(0, len(frames), step)
+    ]
+    lumas = [
+        code_to_analog(torch.from_numpy(c), bits=8, value_range=info.color_range).unsqueeze(1) for c in codes
+    ]
+    colorizer.predict(lumas[0], chroma_size, info.matrix)  # warm-up
+    start = time.perf_counter()
+    for luma in lumas:
+        colorizer.predict(luma, chroma_size, info.matrix)
+    return len(frames) / (time.perf_counter() - start)
+
+
+def _end_to_end(clip: Path, colorizer: Colorizer, smoothing: str, workdir: Path) -> float:
+    out = workdir / f"out-{smoothing}.mp4"
+    options = ColorizeOptions(overwrite=True, smoothing=SmoothingConfig(mode=smoothing))  # type: ignore[arg-type]
+    report = colorize_video(clip, out, options, colorizer=colorizer)
+    return report.fps
+
+
+def _rss_run(seconds: int, size: tuple[int, int], workdir: Path) -> None:
+    """Child process: make a clip of `seconds`, colorize it (tiny model), print peak RSS in MiB."""
+    clip = make_clip(workdir / f"rss-{seconds}.mkv", frames=seconds * 24, size=size, fps=24, audio=["aac"])
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    colorizer = _colorizer("tiny", 6, 8)
+    options = ColorizeOptions(overwrite=True, smoothing=SmoothingConfig(mode="flow"))
+    report = colorize_video(clip, workdir / f"rss-{seconds}-out.mkv", options, colorizer=colorizer)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"{report.frames} {before / 1024:.0f} {peak / 1024:.0f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--arch", default="fast")
+    parser.add_argument("--size", default="854x480")
+    parser.add_argument("--frames", type=int, default=48)
+    parser.add_argument("--render-factor", type=int, default=21)
+    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--smoothing", nargs="+", default=["none", "flow"])
+    parser.add_argument(
+        "--rss", action="store_true", help="also measure peak RSS for 1- and 10-minute inputs"
+    )
+    parser.add_argument("--rss-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--rss-size", default="160x120")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        if args.rss_child:
+            w, h = map(int, args.rss_size.split("x"))
+            _rss_run(args.rss_child, (w, h), workdir)
+            return
+        w, h = map(int, args.size.split("x"))
+        clip = make_clip(workdir / "bench.mp4", frames=args.frames, size=(w, h), fps=24, audio=["aac"])
+        colorizer = _colorizer(args.arch, args.render_factor, args.batch_size)
+        print(f"{args.arch} at render factor {args.render_factor} ({args.render_factor * 16} px), {w}x{h}, "
+              f"{args.frames} frames, batch {args.batch_size}, "
+              f"torch threads {torch.get_num_threads()}")  # fmt: skip
+        model_fps = _model_only(clip, colorizer)
+        print(f"  model only (resize + generator + chroma): {model_fps:7.2f} frames/s")
+        for smoothing in args.smoothing:
+            fps = _end_to_end(clip, colorizer, smoothing, workdir)
+            print(f"  end to end, smoothing {smoothing:5s}: {fps:7.2f} frames/s, ratio {fps / model_fps:.2f}")
+        if args.rss:
+            for minutes in (1, 10):
+                out = subprocess.run(
+                    [sys.executable, __file__, "--rss-child", str(minutes * 60), "--rss-size", args.rss_size],
+                    check=True, capture_output=True, text=True,
+                ).stdout.split()  # fmt: skip
+                frames, before, peak = out[-3:]
+                print(f"  {minutes:2d}-minute input ({frames} frames, {args.rss_size}): peak RSS {peak} MiB "
+                      f"(after making the clip: {before} MiB)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""`videocolor colorize` / `videocolor probe` from the command line: results and every bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import torch
+from media import make_clip, make_image, read_video
+
+from videocolor.cli.colorize import parse_time
+from videocolor.cli.main import main
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from videocolor.nets import build_generator, save_weights
+
+    torch.manual_seed(1)
+    path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
+    save_weights(build_generator("tiny"), path, provenance={"source": "random init (tests)"})
+    return str(path)
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_colorize_video_from_the_command_line(tmp_path: Path, weights: str, capsys) -> None:  # noqa: ANN001
+    clip = make_clip(tmp_path / "in.mp4", frames=12, audio=["aac"])
+    out = tmp_path / "out.mp4"
+    code, _, err = _run(
+        capsys, "colorize", str(clip), "-o", str(out), "--weights", weights, "--render-factor", "4",
+        "--device", "cpu", "--batch-size", "2", "--smoothing", "ema", "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "12 frames" in err and len(read_video(out).pts) == 12
+    code, _, err = _run(capsys, "colorize", str(clip), "-o", str(out), "--weights", weights, "--quiet")
+    assert code == 2 and "output exists" in err
+    code, _, err = _run(
+        capsys, "colorize", str(clip), "-o", str(out), "--weights", weights, "--render-factor", "4",
+        "--preset", "preview", "--overwrite", "--quiet", "--start", "0:00.25", "--duration", "0.25",
+    )  # fmt: skip
+    assert code == 0, err
+    assert len(read_video(out).pts) == 6
+
+
+def test_colorize_photo_and_folder(tmp_path: Path, weights: str, capsys) -> None:  # noqa: ANN001
+    photo = make_image(tmp_path / "p.jpg")
+    code, _, err = _run(capsys, "colorize", str(photo), "-o", str(tmp_path / "p.png"), "--weights", weights,
+                        "--render-factor", "4")  # fmt: skip
+    assert code == 0, err
+    assert (tmp_path / "p.png").exists()
+    (tmp_path / "album").mkdir()
+    make_image(tmp_path / "album" / "x.png", gray=True)
+    code, _, err = _run(capsys, "colorize", str(tmp_path / "album"), "-o", str(tmp_path / "album_colour"),
+                        "--weights", weights, "--render-factor", "4", "--quiet")  # fmt: skip
+    assert code == 0, err
+    assert (tmp_path / "album_colour" / "x.png").exists()
+
+
+def _audio_only(path: Path) -> Path:
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("aac", rate=48000)
+        frame = av.AudioFrame.from_ndarray(np.zeros((2, 1024), np.float32), format="fltp", layout="stereo")
+        frame.sample_rate = 48000
+        for i in range(4):
+            frame.pts = i * 1024
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
+    good = make_clip(tmp / "good.mkv", frames=24, audio=["libopus"])
+    data = good.read_bytes()
+    (tmp / "text.mp4").write_text("this is not a video\n")
+    (tmp / "headers.mkv").write_bytes(data[: len(data) // 4])
+    (tmp / "truncated.mkv").write_bytes(data[: len(data) * 6 // 10])
+    mp4 = make_clip(tmp / "good.mp4").read_bytes()
+    (tmp / "no_moov.mp4").write_bytes(mp4[: len(mp4) // 2])
+    return {
+        "missing": (tmp / "missing.mp4", "input not found"),
+        "not a video": (tmp / "text.mp4", "not a readable media file"),
+        "no video stream": (_audio_only(tmp / "sound.m4a"), "no video stream"),
+        "zero frames": (tmp / "headers.mkv", "no video frames"),
+        "truncated": (tmp / "truncated.mkv", "truncated or corrupt"),
+        "corrupt container": (tmp / "no_moov.mp4", "not a readable media file"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case", ["missing", "not a video", "no video stream", "zero frames", "truncated", "corrupt container"]
+)
+def test_bad_input_gives_one_line_error_and_no_output(
+    tmp_path: Path, weights: str, case: str, capsys
+) -> None:  # noqa: ANN001
+    src, message = _bad_inputs(tmp_path)[case]
+    before = {p.name: _digest(p) for p in tmp_path.iterdir()}
+    out = tmp_path / "out.mkv"
+    code, _, err = _run(capsys, "colorize", str(src), "-o", str(out), "--weights", weights,
+                        "--render-factor", "4", "--quiet")  # fmt: skip
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert lines[-1].startswith("videocolor: error: ") and message in lines[-1], err
+    assert "Traceback" not in err
+    assert {p.name: _digest(p) for p in tmp_path.iterdir()} == before  # input untouched, nothing new
+
+
+def test_bad_outputs_give_one_line_errors(tmp_path: Path, weights: str, capsys) -> None:  # noqa: ANN001
+    clip = make_clip(tmp_path / "in.mkv")
+    cases = [
+        (str(clip), [], "output path is the input"),
+        (str(tmp_path / "nowhere" / "out.mkv"), [], "output folder does not exist"),
+        (str(tmp_path / "out.xyzzy"), [], "cannot tell the output container"),
+    ]
+    if os.geteuid() != 0:  # root writes anywhere: a read-only folder cannot be tested as root
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o555)
+        cases.append((str(locked / "out.mkv"), [], "not writable"))
+    else:
+        cases.append(("/proc/videocolor-out.mkv", [], "cannot write"))
+    for dst, extra, message in cases:
+        before = {p.name: _digest(p) for p in tmp_path.iterdir() if p.is_file()}
+        code, _, err = _run(capsys, "colorize", str(clip), "-o", dst, "--weights", weights,
+                            "--render-factor", "4", "--quiet", *extra)  # fmt: skip
+        assert code == 2 and message in err, (dst, err)
+        assert {p.name: _digest(p) for p in tmp_path.iterdir() if p.is_file()} == before
+
+
+def test_missing_weights_say_how_to_get_them(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    from videocolor.nets import default_weights_path
+
+    clip = make_clip(tmp_path / "in.mkv")
+    code, _, err = _run(capsys, "colorize", str(clip), "-o", str(tmp_path / "o.mkv"), "--weights",
+                        str(tmp_path / "none.safetensors"), "--quiet")  # fmt: skip
+    assert code == 2 and "weights file not found" in err
+    if default_weights_path() is None:
+        code, _, err = _run(capsys, "colorize", str(clip), "-o", str(tmp_path / "o.mkv"), "--quiet")
+        assert code == 2 and "--weights" in err and "convert-deoldify" in err and "videocolor train" in err
+        assert not (tmp_path / "o.mkv").exists()
+
+
+def test_probe_command(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    clip = make_clip(tmp_path / "a.mkv", size=(66, 50), audio=["libopus"], subtitles="subrip")
+    code, out, _ = _run(capsys, "probe", str(clip), "--json")
+    info = json.loads(out)
+    assert code == 0 and (info["width"], info["height"], info["fps"]) == (66, 50, "24")
+    assert [s["codec"] for s in info["audio"]] == ["opus"] and [s["codec"] for s in info["subtitles"]] == [
+        "subrip"
+    ]
+    code, out, _ = _run(capsys, "probe", str(clip))
+    assert code == 0 and "66x50" in out and "audio #1: opus" in out
+    code, _, err = _run(capsys, "probe", str(tmp_path / "nope.mp4"))
+    assert code == 2 and "input not found" in err
+
+
+def test_parse_time() -> None:
+    assert parse_time("12.5") == 12.5
+    assert parse_time("1:02.5") == 62.5
+    assert parse_time("1:01:02") == 3662

@@ -1,0 +1,205 @@
+"""The colorize pipeline end to end on generated clips, with a random-weight `tiny` generator."""
+
+from __future__ import annotations
+
+import threading
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from media import duration_of, make_clip, make_image, read_packets, read_video
+
+from videocolor.io import MediaWriter, decode_frames, probe
+from videocolor.pipeline import (
+    ColorizeOptions,
+    colorize_frames,
+    colorize_image,
+    colorize_images,
+    colorize_video,
+    fit_chroma_to_gamut,
+    load_colorizer,
+    render_shape,
+    threaded,
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from videocolor.nets import build_generator, save_weights
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
+    save_weights(build_generator("tiny"), path, provenance={"source": "random init (tests)"})
+    return path
+
+
+@pytest.fixture(scope="module")
+def options(tiny_weights: Path) -> ColorizeOptions:
+    return ColorizeOptions(weights=str(tiny_weights), device="cpu", render_factor=4, batch_size=3)
+
+
+@pytest.fixture(scope="module")
+def colorizer(options: ColorizeOptions):  # noqa: ANN201
+    return load_colorizer(options)
+
+
+def _luma_psnr(a: list[np.ndarray], b: list[np.ndarray]) -> float:
+    peak = 1023.0 if a[0].dtype == np.uint16 else 255.0
+    mse = np.mean(
+        [np.mean((x.astype(np.float64) - y.astype(np.float64)) ** 2) for x, y in zip(a, b, strict=True)]
+    )
+    return float("inf") if mse == 0 else 10 * np.log10(peak**2 / mse)
+
+
+def test_render_shape_stretch_and_pad() -> None:
+    assert render_shape(480, 640, 336, "stretch") == ((336, 336), (336, 336))
+    # Same pixel count as 336 x 336 at 4:3: scale 336 / sqrt(480 * 640) -> 291 x 388, padded to 320 x 416.
+    assert render_shape(480, 640, 336, "pad") == ((320, 416), (291, 388))
+    assert render_shape(50, 66, 64, "pad") == ((64, 96), (56, 74))
+
+
+def test_fit_chroma_to_gamut_scales_only_what_leaves_rgb() -> None:
+    luma = torch.tensor([0.5, 0.5]).view(1, 1, 1, 2)
+    chroma = torch.tensor([[0.0, 0.0], [0.5, 0.1]]).view(1, 2, 1, 2)  # Cr 0.5 at Y' 0.5: R' = 1.201 in BT.601
+    fitted = fit_chroma_to_gamut(luma, chroma, "bt601")
+    assert fitted[0, 1, 0, 0].item() == pytest.approx(0.5 * 0.5 / (2 * (1 - 0.299) * 0.5))  # R' lands on 1
+    assert fitted[0, 1, 0, 1].item() == pytest.approx(0.1)  # in gamut: untouched
+
+
+def test_colorize_frames_keeps_luma_count_and_pts_exactly(tmp_path: Path, colorizer) -> None:  # noqa: ANN001
+    clip = make_clip(tmp_path / "v.mkv", frames=14, size=(66, 50), vfr=True)
+    info = probe(clip)
+    writer = MediaWriter(tmp_path / "unused.mkv", info, copy_streams=False)
+    layout = writer.layout
+    writer.abort()
+    frames = list(decode_frames(info))
+    out = list(
+        colorize_frames(
+            iter(frames), colorizer, layout=layout, matrix=info.matrix, value_range=info.color_range
+        )
+    )
+    assert [(o.index, o.pts, o.duration) for o in out] == [(f.index, f.pts, f.duration) for f in frames]
+    for o, f in zip(out, frames, strict=True):
+        assert np.array_equal(o.planes[0], f.luma)  # the output Y plane IS the input's
+        assert o.planes[1].shape == layout.chroma_size == (25, 33)
+    assert any(np.ptp(o.planes[1]) > 0 or np.ptp(o.planes[2]) > 0 for o in out)  # some colour predicted
+
+
+CLIPS = [
+    ("aac_subs.mp4", {"audio": ["aac"], "subtitles": "mov_text"}),
+    ("bframes_mp3.mp4", {"audio": ["libmp3lame"], "bframes": 3, "frames": 20}),
+    ("vfr_two_audio_subs.mkv", {"audio": ["libopus", "libmp3lame"], "subtitles": "subrip", "vfr": True}),
+    ("vp9_opus.webm", {"codec": "libvpx-vp9", "audio": ["libopus"], "subtitles": "webvtt"}),
+    ("pcm_rotated_sar.mov", {"audio": ["pcm_s16le"], "rotation": 90, "sar": Fraction(4, 3)}),
+    ("odd_10bit.mkv", {"pix_fmt": "yuv420p10le", "size": (66, 50)}),
+    ("yuvj_full.mp4", {"pix_fmt": "yuvj420p", "color_range": "full"}),
+    ("silent.mkv", {}),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs"), CLIPS, ids=[c[0] for c in CLIPS])
+def test_colorize_video_keeps_everything_but_colour(
+    tmp_path: Path, name: str, kwargs: dict, options, colorizer
+) -> None:  # noqa: ANN001
+    clip = make_clip(tmp_path / name, **kwargs)
+    before = clip.read_bytes()
+    out = tmp_path / ("colour" + clip.suffix)
+    seen: list[int] = []
+    report = colorize_video(clip, out, options, colorizer=colorizer, progress=lambda n, total: seen.append(n))
+    assert clip.read_bytes() == before
+    a, b = read_video(clip), read_video(out)
+    assert report.frames == len(a.pts) == len(b.pts) and seen[-1] == report.frames
+    assert b.pts == a.pts
+    assert _luma_psnr(a.luma, b.luma) >= 45.0
+    assert abs(duration_of(out) - duration_of(clip)) <= Fraction(1, 24)
+    assert (b.rotation, b.sar, b.luma[0].dtype) == (a.rotation, a.sar, a.luma[0].dtype)
+    assert probe(out).color_range == probe(clip).color_range
+    assert read_packets(out, "audio") == read_packets(clip, "audio")
+    assert report.warnings == () and sorted(s.name for s in tmp_path.iterdir()) == sorted(
+        [clip.name, out.name]
+    )
+
+
+def test_smoothing_stage_runs_and_keeps_luma(tmp_path: Path, options, colorizer) -> None:  # noqa: ANN001
+    from videocolor.temporal import SmoothingConfig
+
+    clip = make_clip(tmp_path / "s.mp4", frames=12)
+    out = tmp_path / "o.mp4"
+    flow = ColorizeOptions(**{**options.__dict__, "smoothing": SmoothingConfig(mode="flow", strength=0.8)})
+    colorize_video(clip, out, flow, colorizer=colorizer)
+    a, b = read_video(clip), read_video(out)
+    assert b.pts == a.pts and _luma_psnr(a.luma, b.luma) >= 45.0
+
+
+def test_start_and_duration_trim_video_and_audio(tmp_path: Path, options, colorizer) -> None:  # noqa: ANN001
+    clip = make_clip(tmp_path / "long.mkv", frames=48, fps=24, audio=["libopus"])
+    out = tmp_path / "cut.mkv"
+    trim = ColorizeOptions(**{**options.__dict__, "start": 0.5, "duration": 1.0})
+    report = colorize_video(clip, out, trim, colorizer=colorizer)
+    cut = read_video(out)
+    assert report.frames == len(cut.pts) == 24 and cut.pts[0] == 0
+    assert abs((probe(out).duration or 0) - 1.0) < 0.1
+
+
+def test_threaded_forwards_errors_and_stops_its_producer() -> None:
+    def failing():  # noqa: ANN202
+        yield 1
+        raise ValueError("bad frame")
+
+    with pytest.raises(ValueError, match="bad frame"):
+        list(threaded(failing(), 2))
+
+    produced: list[int] = []
+
+    def endless():  # noqa: ANN202
+        i = 0
+        while True:
+            produced.append(i)
+            yield i
+            i += 1
+
+    stream = threaded(endless(), 3)
+    assert [next(stream) for _ in range(5)] == list(range(5))
+    time.sleep(0.2)
+    assert len(produced) <= 5 + 3 + 1  # bounded: at most the queue's size ahead of the consumer
+    stream.close()
+    assert not any(t.name.startswith("videocolor-") for t in threading.enumerate())
+
+
+def test_interrupt_leaves_no_output(tmp_path: Path, options, colorizer) -> None:  # noqa: ANN001
+    clip = make_clip(tmp_path / "i.mp4", frames=24)
+    out = tmp_path / "o.mp4"
+
+    def interrupt(done: int, total: int | None) -> None:
+        if done == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        colorize_video(clip, out, options, colorizer=colorizer, progress=interrupt)
+    assert [p.name for p in tmp_path.iterdir()] == [clip.name]
+
+
+def test_colorize_image_keeps_luma_and_depth(tmp_path: Path, tiny_weights: Path, colorizer) -> None:  # noqa: ANN001
+    src = make_image(tmp_path / "photo.jpg", size=(66, 50))
+    out = colorize_image(src, tmp_path / "photo.png", colorizer=colorizer)
+    before = cv2.imread(str(src), cv2.IMREAD_GRAYSCALE).astype(int)
+    after = cv2.cvtColor(cv2.imread(str(out)), cv2.COLOR_BGR2GRAY).astype(int)
+    assert after.shape == (50, 66) and np.abs(after - before).max() <= 2
+    gray16 = tmp_path / "deep.png"
+    cv2.imwrite(str(gray16), (np.arange(50 * 66).reshape(50, 66) * 19).astype(np.uint16))
+    out16 = colorize_image(gray16, tmp_path / "deep_colour.png", colorizer=colorizer)
+    assert cv2.imread(str(out16), cv2.IMREAD_UNCHANGED).dtype == np.uint16
+
+
+def test_colorize_folder_of_images_mirrors_the_tree(tmp_path: Path, colorizer) -> None:  # noqa: ANN001
+    (tmp_path / "in" / "sub").mkdir(parents=True)
+    make_image(tmp_path / "in" / "a.png", gray=True)
+    make_image(tmp_path / "in" / "sub" / "b.jpg")
+    (tmp_path / "in" / "notes.txt").write_text("not an image")
+    written = colorize_images(tmp_path / "in", tmp_path / "out", colorizer=colorizer)
+    assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in written) == ["a.png", "sub/b.jpg"]
+    assert all(p.exists() for p in written)
