@@ -125,3 +125,20 @@ def test_cli_refuses_existing_output_and_missing_input(
     assert "exists" in capsys.readouterr().err and not any(out.iterdir())
     assert main(["frames", str(tmp_path / "nope.mp4"), "--out", str(tmp_path / "r2")]) == 2
     assert not (tmp_path / "r2").exists()
+
+
+def test_cli_writes_the_report_folder_atomically(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from videocolor.nets import build_generator, save_weights
+
+    weights = tmp_path / "tiny.safetensors"
+    save_weights(build_generator("tiny"), weights, provenance={"note": "random weights for tests"})
+    clip = make_clip(tmp_path / "clip.mp4", frames=6, size=(64, 48))
+    out = tmp_path / "report"
+    args = ["frames", str(clip), "--out", str(out), "--weights", str(weights), "--render-factor", "2"]
+    assert main([*args, "--frame", "1", "--time", "0.2", "--quiet"]) == 0
+    doc = json.loads((out / "frames.json").read_text())
+    assert [f["index"] for f in doc["frames"] if f["selected"]] == [1, 5]
+    assert doc["meta"]["smoothing"]["mode"] == "flow" and (out / "index.html").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "report", "tiny.safetensors"]
+    assert main([*args, "--every", "2", "--overwrite", "--quiet"]) == 0
+    assert sum(f["selected"] for f in json.loads((out / "frames.json").read_text())["frames"]) == 3

@@ -15,6 +15,7 @@ import math
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -110,17 +111,15 @@ def _pair_clips(pred: list[ClipSource], truth: list[ClipSource]) -> list[tuple[C
 def _pairs(pred: ClipSource, truth: ClipSource, bar: tqdm) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     pred_frames, _ = read_rgb(pred)
     truth_frames, _ = read_rgb(truth)
-    count = 0
-    for p, t in zip(pred_frames, truth_frames, strict=False):
-        count += 1
-        bar.update()
-        yield p, t
-    # both iterators must be exhausted together
-    rest = sum(1 for _ in pred_frames), sum(1 for _ in truth_frames)
-    if rest != (0, 0):
-        raise InputError(
-            f"{truth.name}: {count + rest[0]} predicted frames but {count + rest[1]} ground-truth frames"
-        )
+    counts = [0, 0]
+    for p, t in zip_longest(pred_frames, truth_frames):
+        counts[0] += p is not None
+        counts[1] += t is not None
+        if p is not None and t is not None:
+            bar.update()
+            yield p, t
+    if counts[0] != counts[1]:
+        raise InputError(f"{truth.name}: {counts[0]} predicted frames but {counts[1]} ground-truth frames")
 
 
 def evaluate(pred: Path, truth: Path, *, photos: bool, temporal: bool) -> list[ClipScores]:
