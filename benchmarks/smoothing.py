@@ -67,7 +67,7 @@ def time_pipeline(clip: Path, model_name: str, smoothing: SmoothingConfig) -> fl
     from videocolor.pipeline import Colorizer, colorize_frames
 
     info = probe(clip)
-    model = prepare_for_inference(build_generator(model_name), torch.device("cpu"), torch.float32)
+    model = prepare_for_inference(build_generator(model_name), torch.device("cpu"))
     colorizer = Colorizer(model, device=torch.device("cpu"), render_size=21 * 16, batch_size=4)
     layout = choose_layout(info, "libx264", None)
     start = time.perf_counter()
