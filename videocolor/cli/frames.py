@@ -20,7 +20,7 @@ def _run(args: argparse.Namespace) -> int:
     from videocolor.config import config_to_dict
     from videocolor.io import probe
     from videocolor.pipeline import load_colorizer, load_options
-    from videocolor.report import ReportWriter, Selection, run_debug, summary
+    from videocolor.report import FrameRecord, FrameShots, ReportWriter, Selection, run_debug, summary
 
     options = load_options(
         args.preset,
@@ -52,7 +52,7 @@ def _run(args: argparse.Namespace) -> int:
         writer = ReportWriter(tmp)
         with tqdm(total=info.frame_count, unit="frame", desc="frames", disable=args.quiet) as bar:
 
-            def on_frame(record, shots) -> None:  # type: ignore[no-untyped-def]
+            def on_frame(record: FrameRecord, shots: FrameShots | None) -> None:
                 writer.add(record, shots)
                 bar.update()
 
