@@ -1,0 +1,186 @@
+"""videocolor.nets: registry, forward/backward of every variant, folding, weight files, critic."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import torch
+
+from videocolor.errors import WeightsError
+from videocolor.nets import (
+    Generator,
+    GeneratorConfig,
+    build_critic,
+    build_generator,
+    default_weights_path,
+    get_generator_config,
+    list_generators,
+    load_weights,
+    prepare_for_inference,
+    register_generator,
+    save_weights,
+)
+
+
+def calibrated(model: torch.nn.Module, x: torch.Tensor) -> torch.nn.Module:
+    """Set every BatchNorm's running stats to the statistics of one batch, so a random eval net is sane."""
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.reset_running_stats()
+            m.momentum = None
+    model.train()
+    with torch.no_grad():
+        model(x)
+    return model.eval()
+
+
+def test_registry_names_and_frozen_configs() -> None:
+    assert {"artistic", "stable", "video", "fast", "tiny"} <= set(list_generators())
+    config = get_generator_config("fast")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.render_factor = 3  # type: ignore[misc]
+    with pytest.raises(ValueError, match="already registered"):
+        register_generator(get_generator_config("tiny"))
+    with pytest.raises(ValueError, match="unknown generator"):
+        build_generator("nope")
+
+
+def test_overrides_and_config_validation() -> None:
+    model = build_generator("tiny", spectral_norm=False, render_factor=6)
+    assert model.config.render_factor == 6 and not model.config.spectral_norm
+    assert not any(k.endswith("weight_orig") for k in model.state_dict())
+    with pytest.raises(ValueError, match="decoder_widths"):
+        GeneratorConfig("bad", encoder="resnet18", decoder_widths=(1, 2))
+
+
+# DeOldify's variants (64M-218M parameters) are run once per module with their reference weights in
+# tests/test_nets_deoldify.py, forward and backward; here every smaller member.
+SMALL = [n for n in list_generators() if n not in ("artistic", "stable", "video")]
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_forward_and_backward_every_small_variant(name: str) -> None:
+    torch.manual_seed(0)
+    model = build_generator(name).train()
+    x = torch.randn(2, 3, 32, 32)
+    y = model(x)
+    assert y.shape == x.shape and torch.isfinite(y).all()
+    assert y.abs().max() < 3
+    y.square().mean().backward()
+    grads = [p.grad for p in model.parameters()]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+    assert sum(float(g.abs().sum()) for g in grads) > 0
+
+
+@pytest.mark.parametrize("size", [(64, 64), (48, 80), (50, 66), (37, 91)])
+def test_fast_and_tiny_accept_any_size(size: tuple[int, int]) -> None:
+    for name in ("fast", "tiny"):
+        x = torch.randn(1, 3, *size)
+        model = calibrated(build_generator(name), x)
+        with torch.no_grad():
+            y = model(x)
+        assert y.shape == x.shape and torch.isfinite(y).all()
+
+
+@pytest.mark.parametrize("name", ["fast", "tiny"])
+def test_prepare_for_inference_matches_unfolded(name: str) -> None:
+    torch.manual_seed(1)
+    x = torch.randn(2, 3, 64, 96)
+    model = calibrated(build_generator(name), x)
+    with torch.no_grad():
+        ref = model(x)
+    assert ref.std() > 0.05 and ref.abs().max() < 2.99  # not saturated: the comparison means something
+    prepared = prepare_for_inference(model, "cpu")
+    assert not any(k.endswith(("weight_orig", "weight_g")) for k in prepared.state_dict())
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) and m.training for m in prepared.modules())
+    with torch.inference_mode():
+        out = prepared(x.contiguous(memory_format=torch.channels_last))
+    assert (out - ref).abs().max() <= 1e-4
+
+
+def test_weights_roundtrip_fp16_and_fp32(tmp_path: Path) -> None:
+    torch.manual_seed(2)
+    x = torch.randn(1, 3, 48, 64)
+    model = calibrated(build_generator("tiny"), x)
+    with torch.no_grad():
+        ref = model(x)
+    for dtype, tol in ((torch.float32, 1e-5), (torch.float16, 2e-2)):
+        path = save_weights(model, tmp_path / f"w-{dtype}.safetensors", provenance={"run": "t"}, dtype=dtype)
+        loaded = load_weights(path)
+        assert isinstance(loaded, Generator) and loaded.config == model.config
+        assert loaded.provenance == {"run": "t"} and loaded.render_factor == model.config.render_factor
+        with torch.no_grad():
+            assert (loaded(x) - ref).abs().max() <= tol
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "w-torch.float16.safetensors",
+        "w-torch.float32.safetensors",
+    ]
+
+
+def test_fast_weights_fit_in_25_mb(tmp_path: Path) -> None:
+    path = save_weights(build_generator("fast"), tmp_path / "fast.safetensors", provenance={})
+    assert path.stat().st_size <= 25_000_000
+
+
+def test_load_weights_errors_are_one_line(tmp_path: Path) -> None:
+    with pytest.raises(WeightsError, match="not found"):
+        load_weights(tmp_path / "missing.safetensors")
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"\x00\x01not a safetensors file")
+    with pytest.raises(WeightsError, match="not a safetensors"):
+        load_weights(junk)
+    from safetensors.torch import save_file
+
+    bare = tmp_path / "bare.safetensors"
+    save_file({"a": torch.zeros(1)}, str(bare))
+    with pytest.raises(WeightsError, match="not a videocolor generator"):
+        load_weights(bare)
+    good = save_weights(build_generator("tiny"), tmp_path / "tiny.safetensors", provenance={})
+    from safetensors import safe_open
+
+    with safe_open(str(good), framework="pt") as fh:
+        meta = fh.metadata()
+        tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118
+    extra = dict(tensors, **{"layers.99.weight": torch.zeros(1)})
+    missing = {k: v for k, v in tensors.items() if k != "layers.4.bn.weight"}
+    for name, state, pattern in (
+        ("extra", extra, "unexpected key.*layers.99.weight"),
+        ("missing", missing, "missing key.*layers.4.bn.weight"),
+    ):
+        path = tmp_path / f"{name}.safetensors"
+        save_file(state, str(path), metadata=meta)
+        with pytest.raises(WeightsError, match=pattern) as info:
+            load_weights(path)
+        assert "\n" not in str(info.value)
+
+
+def test_default_weights_path_honours_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIDEOCOLOR_MODELS", str(tmp_path))
+    shipped = Path(__file__).resolve().parents[1] / "models" / "fast.v1.safetensors"
+    assert default_weights_path() == (shipped if shipped.is_file() else None)
+    save_weights(build_generator("tiny"), tmp_path / "fast.v1.safetensors", provenance={})
+    assert default_weights_path() == tmp_path / "fast.v1.safetensors"
+
+
+def test_default_critic_is_deoldifys() -> None:
+    with torch.device("meta"):
+        critic = build_critic().eval()
+        logits = critic(torch.empty(2, 3, 192, 192))
+    assert logits.shape == (2, 81)
+    assert sum(p.numel() for p in critic.parameters()) == 94_555_649
+    assert {k for k in critic.state_dict() if k.startswith("4.2.")} == {
+        f"4.2.{m}.weight_{s}" for m in ("query", "key", "value") for s in ("orig", "u", "v")
+    } | {"4.2.gamma"}
+    assert "12.0.bias" not in critic.state_dict()
+
+
+@pytest.mark.parametrize(("nf", "n_blocks", "size", "patches"), [(16, 2, 64, 25), (8, 1, 48, 81)])
+def test_small_critic_patch_logits(nf: int, n_blocks: int, size: int, patches: int) -> None:
+    critic = build_critic(nf, n_blocks=n_blocks).train()
+    x = torch.randn(2, 3, size, size, requires_grad=True)
+    logits = critic(x)
+    assert logits.shape == (2, patches)
+    logits.mean().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()

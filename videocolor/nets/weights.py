@@ -1,0 +1,130 @@
+"""Self-describing generator weight files (safetensors): architecture config + provenance in the metadata."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from videocolor.config import ConfigError, config_from_dict, config_to_dict
+from videocolor.errors import WeightsError
+from videocolor.nets.inference import fold_norms
+from videocolor.nets.unet import Generator, GeneratorConfig
+
+__all__ = ["DEFAULT_WEIGHTS_NAME", "default_weights_path", "load_weights", "save_weights"]
+
+FORMAT = "videocolor.generator"
+FORMAT_VERSION = "1"
+DEFAULT_WEIGHTS_NAME = "fast.v1.safetensors"
+
+
+def save_weights(
+    model: Generator, path: str | Path, *, provenance: dict[str, Any], dtype: torch.dtype = torch.float16
+) -> Path:
+    """Write `model`'s weights with spectral/weight norm folded, floats cast to `dtype`, atomically."""
+    if not isinstance(model, Generator):
+        raise TypeError(f"save_weights needs a videocolor Generator, got {type(model).__name__}")
+    path = Path(path)
+    folded = fold_norms(copy.deepcopy(model).cpu().eval())
+    tensors = {
+        k: (v.to(dtype) if v.is_floating_point() else v).contiguous() for k, v in folded.state_dict().items()
+    }
+    metadata = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "config": json.dumps(config_to_dict(model.config)),
+        "provenance": json.dumps(provenance),
+        "render_factor": str(model.config.render_factor),
+    }
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        save_file(tensors, str(tmp), metadata=metadata)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The file's config (as a dict), provenance and render factor, without loading the tensors."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            meta = fh.metadata() or {}
+    except FileNotFoundError:
+        raise WeightsError(f"weights file not found: {path}") from None
+    except (SafetensorError, OSError) as exc:
+        raise WeightsError(f"{path}: not a safetensors weights file ({_first_line(exc)})") from None
+    if meta.get("format") != FORMAT:
+        raise WeightsError(f"{path}: not a videocolor generator file (no '{FORMAT}' metadata)")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise WeightsError(f"{path}: unsupported format version {meta.get('format_version')!r}")
+    try:
+        return {
+            "config": json.loads(meta["config"]),
+            "provenance": json.loads(meta.get("provenance", "{}")),
+            "render_factor": int(meta["render_factor"]),
+        }
+    except (KeyError, ValueError) as exc:
+        raise WeightsError(f"{path}: malformed metadata ({_first_line(exc)})") from None
+
+
+def load_weights(path: str | Path, *, device: str | torch.device = "cpu") -> Generator:
+    """Rebuild the generator a file describes and load its weights (strict). Returns an eval-mode module
+    with folded norms, in float32, carrying `.provenance` and `.render_factor` from the file."""
+    meta = read_metadata(path)
+    try:
+        config = config_from_dict(GeneratorConfig, meta["config"])
+    except ConfigError as exc:
+        raise WeightsError(f"{path}: unknown architecture in metadata ({exc})") from None
+    model = fold_norms(Generator(config)).eval()
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError) as exc:
+        raise WeightsError(f"{path}: unreadable tensors ({_first_line(exc)})") from None
+    load_state_dict_strict(model, tensors, what=f"{path} ({config.name})")
+    model.provenance = meta["provenance"]
+    model.render_factor = meta["render_factor"]
+    return model.to(device)
+
+
+def load_state_dict_strict(model: torch.nn.Module, state: dict[str, torch.Tensor], *, what: str) -> None:
+    """load_state_dict(strict) with a one-line WeightsError naming the first offending keys."""
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} missing key(s), first {', '.join(missing[:3])}")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected key(s), first {', '.join(unexpected[:3])}")
+        raise WeightsError(f"{what}: weights do not match the architecture: {'; '.join(parts)}")
+    for key, value in expected.items():
+        if tuple(state[key].shape) != tuple(value.shape):
+            raise WeightsError(
+                f"{what}: {key} has shape {tuple(state[key].shape)}, expected {tuple(value.shape)}"
+            )
+    model.load_state_dict(state, strict=True)
+
+
+def default_weights_path() -> Path | None:
+    """The shipped default model: in $VIDEOCOLOR_MODELS, else <repo>/models/; None if absent."""
+    folders = [Path(env)] if (env := os.environ.get("VIDEOCOLOR_MODELS")) else []
+    folders.append(Path(__file__).resolve().parents[2] / "models")
+    for folder in folders:
+        candidate = folder / DEFAULT_WEIGHTS_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
