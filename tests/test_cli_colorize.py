@@ -37,7 +37,7 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_colorize_video_from_the_command_line(tmp_path: Path, weights: str, capsys) -> None:  # noqa: ANN001
+def test_colorize_video_from_the_command_line(tmp_path: Path, weights: str, capsys) -> None:
     clip = make_clip(tmp_path / "in.mp4", frames=12, audio=["aac"])
     out = tmp_path / "out.mp4"
     code, _, err = _run(
@@ -56,7 +56,7 @@ def test_colorize_video_from_the_command_line(tmp_path: Path, weights: str, caps
     assert len(read_video(out).pts) == 6
 
 
-def test_colorize_photo_and_folder(tmp_path: Path, weights: str, capsys) -> None:  # noqa: ANN001
+def test_colorize_photo_and_folder(tmp_path: Path, weights: str, capsys) -> None:
     photo = make_image(tmp_path / "p.jpg")
     code, _, err = _run(capsys, "colorize", str(photo), "-o", str(tmp_path / "p.png"), "--weights", weights,
                         "--render-factor", "4")  # fmt: skip
@@ -88,7 +88,8 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
     good = make_clip(tmp / "good.mkv", frames=24, audio=["libopus"])
     data = good.read_bytes()
     (tmp / "text.mp4").write_text("this is not a video\n")
-    (tmp / "headers.mkv").write_bytes(data[: len(data) // 4])
+    silent = make_clip(tmp / "silent.mkv", frames=24).read_bytes()
+    (tmp / "headers.mkv").write_bytes(silent[: len(silent) // 4])  # headers, no complete frame
     (tmp / "truncated.mkv").write_bytes(data[: len(data) * 6 // 10])
     mp4 = make_clip(tmp / "good.mp4").read_bytes()
     (tmp / "no_moov.mp4").write_bytes(mp4[: len(mp4) // 2])
@@ -107,7 +108,7 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
 )
 def test_bad_input_gives_one_line_error_and_no_output(
     tmp_path: Path, weights: str, case: str, capsys
-) -> None:  # noqa: ANN001
+) -> None:
     src, message = _bad_inputs(tmp_path)[case]
     before = {p.name: _digest(p) for p in tmp_path.iterdir()}
     out = tmp_path / "out.mkv"
@@ -120,7 +121,7 @@ def test_bad_input_gives_one_line_error_and_no_output(
     assert {p.name: _digest(p) for p in tmp_path.iterdir()} == before  # input untouched, nothing new
 
 
-def test_bad_outputs_give_one_line_errors(tmp_path: Path, weights: str, capsys) -> None:  # noqa: ANN001
+def test_bad_outputs_give_one_line_errors(tmp_path: Path, weights: str, capsys) -> None:
     clip = make_clip(tmp_path / "in.mkv")
     cases = [
         (str(clip), [], "output path is the input"),
@@ -141,7 +142,7 @@ def test_bad_outputs_give_one_line_errors(tmp_path: Path, weights: str, capsys) 
         assert {p.name: _digest(p) for p in tmp_path.iterdir() if p.is_file()} == before
 
 
-def test_missing_weights_say_how_to_get_them(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_missing_weights_say_how_to_get_them(tmp_path: Path, capsys) -> None:
     from videocolor.nets import default_weights_path
 
     clip = make_clip(tmp_path / "in.mkv")
@@ -154,7 +155,7 @@ def test_missing_weights_say_how_to_get_them(tmp_path: Path, capsys) -> None:  #
         assert not (tmp_path / "o.mkv").exists()
 
 
-def test_probe_command(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_probe_command(tmp_path: Path, capsys) -> None:
     clip = make_clip(tmp_path / "a.mkv", size=(66, 50), audio=["libopus"], subtitles="subrip")
     code, out, _ = _run(capsys, "probe", str(clip), "--json")
     info = json.loads(out)

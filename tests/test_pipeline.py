@@ -43,7 +43,7 @@ def options(tiny_weights: Path) -> ColorizeOptions:
 
 
 @pytest.fixture(scope="module")
-def colorizer(options: ColorizeOptions):  # noqa: ANN201
+def colorizer(options: ColorizeOptions):
     return load_colorizer(options)
 
 
@@ -70,7 +70,7 @@ def test_fit_chroma_to_gamut_scales_only_what_leaves_rgb() -> None:
     assert fitted[0, 1, 0, 1].item() == pytest.approx(0.1)  # in gamut: untouched
 
 
-def test_colorize_frames_keeps_luma_count_and_pts_exactly(tmp_path: Path, colorizer) -> None:  # noqa: ANN001
+def test_colorize_frames_keeps_luma_count_and_pts_exactly(tmp_path: Path, colorizer) -> None:
     clip = make_clip(tmp_path / "v.mkv", frames=14, size=(66, 50), vfr=True)
     info = probe(clip)
     writer = MediaWriter(tmp_path / "unused.mkv", info, copy_streams=False)
@@ -104,7 +104,7 @@ CLIPS = [
 @pytest.mark.parametrize(("name", "kwargs"), CLIPS, ids=[c[0] for c in CLIPS])
 def test_colorize_video_keeps_everything_but_colour(
     tmp_path: Path, name: str, kwargs: dict, options, colorizer
-) -> None:  # noqa: ANN001
+) -> None:
     clip = make_clip(tmp_path / name, **kwargs)
     before = clip.read_bytes()
     out = tmp_path / ("colour" + clip.suffix)
@@ -124,7 +124,7 @@ def test_colorize_video_keeps_everything_but_colour(
     )
 
 
-def test_smoothing_stage_runs_and_keeps_luma(tmp_path: Path, options, colorizer) -> None:  # noqa: ANN001
+def test_smoothing_stage_runs_and_keeps_luma(tmp_path: Path, options, colorizer) -> None:
     from videocolor.temporal import SmoothingConfig
 
     clip = make_clip(tmp_path / "s.mp4", frames=12)
@@ -135,7 +135,7 @@ def test_smoothing_stage_runs_and_keeps_luma(tmp_path: Path, options, colorizer)
     assert b.pts == a.pts and _luma_psnr(a.luma, b.luma) >= 45.0
 
 
-def test_start_and_duration_trim_video_and_audio(tmp_path: Path, options, colorizer) -> None:  # noqa: ANN001
+def test_start_and_duration_trim_video_and_audio(tmp_path: Path, options, colorizer) -> None:
     clip = make_clip(tmp_path / "long.mkv", frames=48, fps=24, audio=["libopus"])
     out = tmp_path / "cut.mkv"
     trim = ColorizeOptions(**{**options.__dict__, "start": 0.5, "duration": 1.0})
@@ -146,7 +146,7 @@ def test_start_and_duration_trim_video_and_audio(tmp_path: Path, options, colori
 
 
 def test_threaded_forwards_errors_and_stops_its_producer() -> None:
-    def failing():  # noqa: ANN202
+    def failing():
         yield 1
         raise ValueError("bad frame")
 
@@ -155,7 +155,7 @@ def test_threaded_forwards_errors_and_stops_its_producer() -> None:
 
     produced: list[int] = []
 
-    def endless():  # noqa: ANN202
+    def endless():
         i = 0
         while True:
             produced.append(i)
@@ -170,7 +170,7 @@ def test_threaded_forwards_errors_and_stops_its_producer() -> None:
     assert not any(t.name.startswith("videocolor-") for t in threading.enumerate())
 
 
-def test_interrupt_leaves_no_output(tmp_path: Path, options, colorizer) -> None:  # noqa: ANN001
+def test_interrupt_leaves_no_output(tmp_path: Path, options, colorizer) -> None:
     clip = make_clip(tmp_path / "i.mp4", frames=24)
     out = tmp_path / "o.mp4"
 
@@ -183,7 +183,7 @@ def test_interrupt_leaves_no_output(tmp_path: Path, options, colorizer) -> None:
     assert [p.name for p in tmp_path.iterdir()] == [clip.name]
 
 
-def test_colorize_image_keeps_luma_and_depth(tmp_path: Path, tiny_weights: Path, colorizer) -> None:  # noqa: ANN001
+def test_colorize_image_keeps_luma_and_depth(tmp_path: Path, tiny_weights: Path, colorizer) -> None:
     src = make_image(tmp_path / "photo.jpg", size=(66, 50))
     out = colorize_image(src, tmp_path / "photo.png", colorizer=colorizer)
     before = cv2.imread(str(src), cv2.IMREAD_GRAYSCALE).astype(int)
@@ -195,7 +195,7 @@ def test_colorize_image_keeps_luma_and_depth(tmp_path: Path, tiny_weights: Path,
     assert cv2.imread(str(out16), cv2.IMREAD_UNCHANGED).dtype == np.uint16
 
 
-def test_colorize_folder_of_images_mirrors_the_tree(tmp_path: Path, colorizer) -> None:  # noqa: ANN001
+def test_colorize_folder_of_images_mirrors_the_tree(tmp_path: Path, colorizer) -> None:
     (tmp_path / "in" / "sub").mkdir(parents=True)
     make_image(tmp_path / "in" / "a.png", gray=True)
     make_image(tmp_path / "in" / "sub" / "b.jpg")

@@ -193,7 +193,7 @@ class MediaWriter:
         if options.preset and codec in ("libx264", "libx265", "libsvtav1"):
             opts["preset"] = options.preset
         if codec.startswith("libvpx"):
-            opts.update({"row-mt": "1", "deadline": "good", "cpu-used": "4"})
+            opts.update({"row-mt": "1", "deadline": "good", "cpu-used": "5"})
         ctx.options = opts
         if info.rotation:
             stream.set_display_rotation(info.rotation)

@@ -77,7 +77,6 @@ def load_colorizer(options: ColorizeOptions, *, kind: str = "video") -> Colorize
 
 
 def _weights_render_factor(model: torch.nn.Module) -> int | None:
-    """The render factor recorded with the weights (training provenance, else the architecture's)."""
-    provenance = getattr(model, "provenance", None) or {}
-    value = provenance.get("render_factor") or getattr(getattr(model, "config", None), "render_factor", None)
+    """The render factor recorded in the weights file (nets.load_weights sets it)."""
+    value = getattr(model, "render_factor", None)
     return int(value) if value else None
