@@ -133,7 +133,7 @@ def test_bad_outputs_give_one_line_errors(tmp_path: Path, weights: str, capsys) 
         locked.mkdir(mode=0o555)
         cases.append((str(locked / "out.mkv"), [], "not writable"))
     else:
-        cases.append(("/proc/videocolor-out.mkv", [], "cannot write"))
+        cases.append(("/proc/videocolor-out.mkv", [], "cannot encode/write"))
     for dst, extra, message in cases:
         before = {p.name: _digest(p) for p in tmp_path.iterdir() if p.is_file()}
         code, _, err = _run(capsys, "colorize", str(clip), "-o", dst, "--weights", weights,
