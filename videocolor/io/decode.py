@@ -80,7 +80,7 @@ def decode_frames(
         stream.codec_context.thread_count = threads
         if first_ok is not None and first_ok > origin:
             container.seek(first_ok, stream=stream, backward=True)
-        index, last_pts = 0, None
+        index, last_pts, last_end = 0, None, None
         try:
             for frame in container.decode(stream):
                 pts = (
@@ -94,28 +94,31 @@ def decode_frames(
                 if (frame.width, frame.height) != (info.width, info.height):
                     frame = frame.reformat(width=info.width, height=info.height)
                 luma, bits = _luma_of_frame(frame, info)
-                yield DecodedFrame(index, pts, int(frame.duration or step), tb, luma, bits)
+                duration = int(frame.duration or step)
+                last_end = pts + duration
+                yield DecodedFrame(index, pts, duration, tb, luma, bits)
                 index += 1
         except av.error.FFmpegError as exc:
             raise InputError(
                 f"corrupt video data in {info.path} after frame {index}: {exc.strerror or exc}"
             ) from None
     if window is None:
-        _check_complete(info, index, None if last_pts is None else (last_pts - origin) * tb)
+        _check_complete(info, index, None if last_end is None else (last_end - origin) * tb)
 
 
-def _check_complete(info: MediaInfo, frames: int, last: Fraction | None) -> None:
-    """A file whose video stops well short of what its header declares is truncated or corrupt."""
+def _check_complete(info: MediaInfo, frames: int, end: Fraction | None) -> None:
+    """A file whose video ends (last pts + duration) well short of what its header declares is truncated
+    or corrupt."""
     if info.frame_count and frames < 0.9 * info.frame_count - 2:
         raise InputError(
             f"truncated or corrupt: {info.path} declares {info.frame_count} frames, {frames} decode"
         )
     if (
         info.video_duration
-        and last is not None
-        and float(last) + 2 / float(info.fps) < 0.9 * info.video_duration
+        and end is not None
+        and float(end) + 2 / float(info.fps) < 0.9 * info.video_duration
     ):
         raise InputError(
-            f"truncated or corrupt: the video of {info.path} stops at {float(last):.2f} s "
+            f"truncated or corrupt: the video of {info.path} stops at {float(end):.2f} s "
             f"of a declared {info.video_duration:.2f} s"
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,11 +88,12 @@ def colorize_video(
                 queue_size=options.queue_size,
             )
             count = 0
-            for frame in frames:
-                writer.write(frame.planes, frame.pts, frame.duration)
-                count += 1
-                if progress is not None:
-                    progress(count, expected)
+            with closing(frames):  # on error or Ctrl-C, stop the stage threads before cleaning up
+                for frame in frames:
+                    writer.write(frame.planes, frame.pts, frame.duration)
+                    count += 1
+                    if progress is not None:
+                        progress(count, expected)
             if count == 0:
                 raise InputError(
                     f"no video frames to colorize in {src}" + (" in that time range" if window else "")
