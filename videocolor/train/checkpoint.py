@@ -23,8 +23,8 @@ __all__ = [
 VERSION = 1
 
 
-def _temp_in(folder: Path, name: str, suffix: str = ".part") -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=suffix, dir=folder)
+def _temp_in(folder: Path, name: str) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
     os.close(fd)
     return Path(tmp)
 
@@ -92,7 +92,6 @@ def export_checkpoint(
     weights = state["ema"] if use_ema and state.get("ema") is not None else state["generator"]
     model = build_generator(state["arch"])
     model.load_state_dict(weights)
-    model = model.half().eval()
     provenance = {
         "trained_with": "videocolor train",
         "checkpoint": Path(ckpt).name,
@@ -102,10 +101,4 @@ def export_checkpoint(
         "metrics": state.get("metrics") or {},
         "config": state.get("config") or {},
     }
-    tmp = _temp_in(out.parent, out.stem, ".part.safetensors")
-    try:
-        save_weights(model, tmp, provenance=provenance)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
+    return save_weights(model.eval(), out, provenance=provenance, dtype=torch.float16)

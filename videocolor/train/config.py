@@ -31,6 +31,7 @@ PHASES = ("pretrain_gen", "pretrain_critic", "gan")
 class ModelConfig:
     generator: str = "fast"  # a name registered in videocolor.nets
     critic_nf: int = 256  # DeOldify's critic width; small values train on a CPU
+    critic_blocks: int = 3  # DeOldify's depth; each block halves the size (crop / 2**(blocks+1) >= 4)
 
 
 @dataclass(frozen=True)

@@ -248,6 +248,8 @@ def make_loader(
         persistent_workers=workers > 0,
         prefetch_factor=prefetch if workers > 0 else None,
         worker_init_fn=_worker_init if workers > 0 else None,
+        # Its own generator: creating the iterator must not draw from the global RNG (exact resume).
+        generator=torch.Generator().manual_seed(0),
     )
 
 

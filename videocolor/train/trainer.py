@@ -196,7 +196,9 @@ class Trainer:
     def _build_critic(self) -> nn.Module:
         from videocolor.nets import build_critic
 
-        critic = build_critic(nf=self.cfg.model.critic_nf).to(self.env.device)
+        critic = build_critic(nf=self.cfg.model.critic_nf, n_blocks=self.cfg.model.critic_blocks).to(
+            self.env.device
+        )
         return critic.to(memory_format=torch.channels_last) if self.env.cuda else critic
 
     def _wrap(self, model: nn.Module) -> nn.Module:
@@ -896,14 +898,10 @@ def run_training(
     for phase in PHASES:
         if phase in cfg.run.phases:
             result.phases[phase] = trainer.run_phase(phase) or {}
-            if stop_at is not None and not (
-                load_checkpoint(trainer._path(phase)).get("finished")
-                if trainer._path(phase).is_file()
-                else False
-            ):
+            if env.world > 1:
+                dist.barrier()  # the next phase reads this one's checkpoint
+            if trainer.interrupted:
                 break
-    if env.world > 1:
-        dist.barrier()
     if export and env.main and not trainer.interrupted:
         best = _best_checkpoint(trainer.ckpt_dir)
         if best is not None:
