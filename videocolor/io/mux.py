@@ -143,8 +143,11 @@ class MediaWriter:
             window[0] * tb, None if window[1] is None else window[1] * tb
         )  # fmt: skip
         fmt = container_for(self.path, options.container)
+        # MP4/MOV edit lists (a start offset) count in the movie timescale, 1/1000 s by default: use the
+        # video's own, so the first pts survives exactly.
+        muxer_options = {"movie_timescale": str(info.time_base.denominator)} if fmt in ("mp4", "mov") else {}
         try:
-            self._out = av.open(str(self.path), "w", format=fmt)
+            self._out = av.open(str(self.path), "w", format=fmt, options=muxer_options)
         except (av.error.FFmpegError, ValueError) as exc:
             raise OutputError(f"cannot write {self.path}: {exc}") from None
         self._side: av.container.InputContainer | None = None
