@@ -96,6 +96,7 @@ CLIPS = [
     ("vp9_opus.webm", {"codec": "libvpx-vp9", "audio": ["libopus"], "subtitles": "webvtt"}),
     ("pcm_rotated_sar.mov", {"audio": ["pcm_s16le"], "rotation": 90, "sar": Fraction(4, 3)}),
     ("odd_10bit.mkv", {"pix_fmt": "yuv420p10le", "size": (66, 50)}),
+    ("odd_65x49.webm", {"codec": "libvpx-vp9", "size": (65, 49), "audio": ["libopus"]}),
     ("yuvj_full.mp4", {"pix_fmt": "yuvj420p", "color_range": "full"}),
     ("silent.mkv", {}),
 ]
@@ -122,6 +123,13 @@ def test_colorize_video_keeps_everything_but_colour(
     assert report.warnings == () and sorted(s.name for s in tmp_path.iterdir()) == sorted(
         [clip.name, out.name]
     )
+
+
+def test_odd_size_into_h264_keeps_its_size_in_444(tmp_path: Path, options, colorizer) -> None:
+    clip = make_clip(tmp_path / "odd.webm", codec="libvpx-vp9", size=(65, 49))
+    report = colorize_video(clip, tmp_path / "odd.mp4", options, colorizer=colorizer)
+    out = read_video(tmp_path / "odd.mp4")
+    assert report.pix_fmt == "yuv444p" and out.luma[0].shape == (49, 65) and len(out.pts) == 12
 
 
 def test_smoothing_stage_runs_and_keeps_luma(tmp_path: Path, options, colorizer) -> None:

@@ -103,22 +103,22 @@ def decode_frames(
                 f"corrupt video data in {info.path} after frame {index}: {exc.strerror or exc}"
             ) from None
     if window is None:
-        _check_complete(info, index, None if last_end is None else (last_end - origin) * tb)
+        _check_complete(info, index, None if last_end is None else (last_end - origin) * tb, last_end)
 
 
-def _check_complete(info: MediaInfo, frames: int, end: Fraction | None) -> None:
+def _check_complete(info: MediaInfo, frames: int, span: Fraction | None, end_pts: int | None) -> None:
     """A file whose video ends (last pts + duration) well short of what its header declares is truncated
-    or corrupt."""
+    or corrupt. Headers disagree on whether the declared duration counts from 0 or from the first frame,
+    so the video must fall short of both readings."""
     if info.frame_count and frames < 0.9 * info.frame_count - 2:
         raise InputError(
             f"truncated or corrupt: {info.path} declares {info.frame_count} frames, {frames} decode"
         )
-    if (
-        info.video_duration
-        and end is not None
-        and float(end) + 2 / float(info.fps) < 0.9 * info.video_duration
-    ):
+    if not info.video_duration or span is None or end_pts is None:
+        return
+    reached = max(float(span), float(end_pts * info.time_base)) + 2 / float(info.fps)
+    if reached < 0.9 * info.video_duration:
         raise InputError(
-            f"truncated or corrupt: the video of {info.path} stops at {float(end):.2f} s "
+            f"truncated or corrupt: the video of {info.path} stops at {float(span):.2f} s "
             f"of a declared {info.video_duration:.2f} s"
         )

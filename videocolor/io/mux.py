@@ -28,6 +28,7 @@ _MATRIX_TAG_OF = {"bt601": "smpte170m", "bt709": "bt709", "bt2020": "bt2020nc"}
 # Muxers that list a codec but only write it as "experimental" (unplayable in practice).
 _EXPERIMENTAL = {("mp4", "vorbis"), ("mov", "vorbis"), ("mov", "opus")}
 _DEFAULT_CRF = {"libx264": 18, "libx265": 20, "libvpx-vp9": 15, "libvpx": 6, "libsvtav1": 30}
+_EVEN_ONLY = {"libx264", "libx265"}  # their chroma subsampling needs even frame sizes
 _INTERLEAVE_S = 0.5  # copy side-stream packets up to this far ahead of the last video packet
 # Container metadata the muxer writes itself.
 _DROP_METADATA = {"encoder", "major_brand", "minor_version", "compatible_brands"}
@@ -95,10 +96,13 @@ def _encoder_for(codec: str) -> av.Codec:
 
 def choose_layout(info: MediaInfo, codec: str, pix_fmt: str | None) -> VideoLayout:
     """Output pixel format: the requested one, else the input's subsampling/bit depth where the encoder
-    supports it (10-bit stays 10-bit), else 4:2:0 at the nearest depth."""
+    supports it (10-bit stays 10-bit), else 4:2:0 at the nearest depth. x264/x265 cannot subsample an odd
+    width or height, so odd sizes get 4:4:4 there (the size is never changed)."""
     supported = [f.name for f in (_encoder_for(codec).video_formats or [])]
+    odd = codec in _EVEN_ONLY and (info.width % 2 or info.height % 2)
     if pix_fmt is None:
         sub = {(1, 1): "444", (2, 1): "422"}.get(info.chroma_subsampling, "420") if info.is_yuv else "420"
+        sub = "444" if odd else sub
         deep = "10le" if info.bit_depth > 8 else ""
         candidates = [f"yuv{sub}p{deep}", f"yuv420p{deep}", f"yuv{sub}p", "yuv420p"]
         pix_fmt = next((c for c in candidates if not supported or c in supported), "yuv420p")
@@ -109,6 +113,11 @@ def choose_layout(info: MediaInfo, codec: str, pix_fmt: str | None) -> VideoLayo
     fmt = av.VideoFormat(pix_fmt, info.width, info.height)
     if len(fmt.components) < 3 or fmt.is_rgb or not pix_fmt.startswith("yuv"):
         raise OutputError(f"output pixel format must be planar YUV, got {pix_fmt}")
+    if odd and (fmt.components[1].width, fmt.components[1].height) != (info.width, info.height):
+        raise OutputError(
+            f"{codec} cannot encode {pix_fmt} at the odd size {info.width}x{info.height}: "
+            f"use --pix-fmt {pix_fmt.replace('420', '444').replace('422', '444')} or a .webm output (VP9)"
+        )
     chroma = fmt.components[1]
     return VideoLayout(
         pix_fmt, info.width, info.height, fmt.components[0].bits, (chroma.height, chroma.width)

@@ -60,7 +60,7 @@ class MediaInfo:
     rotation: int
     fps: Fraction
     time_base: Fraction
-    start_pts: int | None
+    start_pts: int | None  # the first decoded frame's pts (the stream's start_time can disagree)
     frame_count: int | None
     video_duration: float | None  # seconds, as the container declares it for the video stream
     pix_fmt: str
@@ -152,7 +152,7 @@ def probe(path: str | Path) -> MediaInfo:
             rotation=int(first.rotation or 0),
             fps=Fraction(fps),
             time_base=Fraction(stream.time_base),
-            start_pts=stream.start_time,
+            start_pts=first.pts if first.pts is not None else stream.start_time,
             frame_count=stream.frames or None,
             video_duration=_declared_duration(stream),
             pix_fmt=fmt.name,
