@@ -105,11 +105,17 @@ def main() -> None:
         print(f"{args.arch} at render factor {args.render_factor} ({args.render_factor * 16} px), {w}x{h}, "
               f"{args.frames} frames, batch {args.batch_size}, "
               f"torch threads {torch.get_num_threads()}")  # fmt: skip
+        # Model-only runs bracket every end-to-end run, so that load from other processes drifts out.
         model_fps = _model_only(clip, colorizer)
         print(f"  model only (resize + generator + chroma): {model_fps:7.2f} frames/s")
         for smoothing in args.smoothing:
             fps = _end_to_end(clip, colorizer, smoothing, workdir)
-            print(f"  end to end, smoothing {smoothing:5s}: {fps:7.2f} frames/s, ratio {fps / model_fps:.2f}")
+            after = _model_only(clip, colorizer)
+            print(
+                f"  end to end, smoothing {smoothing:5s}: {fps:7.2f} frames/s; model only around it "
+                f"{(model_fps + after) / 2:6.2f}; ratio {2 * fps / (model_fps + after):.2f}"
+            )
+            model_fps = after
         if args.rss:
             for minutes in (1, 10):
                 out = subprocess.run(
