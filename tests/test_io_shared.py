@@ -1,0 +1,57 @@
+"""Real-world odd media (../shared/data/odd_media): every file decodes to the frame count ODD_MEDIA.md
+gives, or is refused with a one-line InputError, as that table says."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from videocolor.errors import InputError
+from videocolor.io import decode_frames, probe
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+TABLE = SHARED / "ODD_MEDIA.md"
+# The two awkward names the table asks tests to recreate (stored under safe names).
+AWKWARD = {"oddname_brackets.flv": "te[s]t_ video ' _ .flv", "oddname_dash.mp4": "-video-with-dash-.mp4"}
+
+pytestmark = [
+    pytest.mark.shared,
+    pytest.mark.skipif(not TABLE.exists(), reason=f"{TABLE} not present (../shared is not mounted here)"),
+]
+
+
+def _rows() -> list[tuple[str, str]]:
+    if not TABLE.exists():
+        return []
+    rows = []
+    for line in TABLE.read_text().splitlines():
+        cells = [c.strip() for c in line.split("|")]
+        if len(cells) > 4 and (SHARED / "odd_media" / cells[1]).is_file():
+            rows.append((cells[1], cells[3]))
+    return rows
+
+
+def _decode_count(path: Path) -> int:
+    return sum(1 for _ in decode_frames(probe(path)))
+
+
+@pytest.mark.parametrize(("name", "expected"), _rows(), ids=[r[0] for r in _rows()])
+def test_odd_media_decodes_or_is_refused(tmp_path: Path, name: str, expected: str) -> None:
+    path = SHARED / "odd_media" / name
+    if name in AWKWARD:
+        path = Path(shutil.copy(path, tmp_path / AWKWARD[name]))
+    count = re.search(r"colorize:? (\d+) frames?", expected) or re.search(r"colorize (\d+) frames?", expected)
+    if expected.startswith("must refuse"):
+        with pytest.raises(InputError):
+            _decode_count(path)
+    elif expected.startswith("either"):
+        try:
+            assert _decode_count(path) == int(count.group(1))  # type: ignore[union-attr]
+        except InputError as exc:
+            assert "\n" not in str(exc)
+    else:
+        assert count is not None, expected
+        assert _decode_count(path) == int(count.group(1))
