@@ -279,8 +279,9 @@ def _one_line(exc: BaseException) -> str:
     return (text.splitlines() or [type(exc).__name__])[0]
 
 
-def format_table(outcomes: Sequence[ItemOutcome], file: TextIO = sys.stdout) -> None:
+def format_table(outcomes: Sequence[ItemOutcome], file: TextIO | None = None) -> None:
     """The end-of-batch summary: one row per item, with its one-line error if it failed."""
+    file = file or sys.stdout
     rows = [
         (o.state, "" if o.frames is None else str(o.frames), f"{o.seconds:.1f}", o.output, o.error or "")
         for o in outcomes

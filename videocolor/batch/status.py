@@ -18,9 +18,10 @@ def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]], file: Text
         print("  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[-1]]), file=file)
 
 
-def print_status(outdir: Path, *, segments: bool = False, file: TextIO = sys.stdout) -> None:
+def print_status(outdir: Path, *, segments: bool = False, file: TextIO | None = None) -> None:
     """One row per item (state, segments done, frames done, output), then errors and, if asked,
     every segment."""
+    file = file or sys.stdout
     with JobStore(outdir, lock=False) as store:
         items = store.items()
         rows: list[tuple[str, ...]] = []
