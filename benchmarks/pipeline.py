@@ -15,6 +15,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -38,6 +39,15 @@ def _colorizer(arch: str, render_factor: int, batch: int) -> Colorizer:
 
 
 def _model_only(clip: Path, colorizer: Colorizer) -> float:
+    """Run in a worker thread, as the pipeline's inference stage is (torch's threading differs there)."""
+    result: list[float] = []
+    worker = threading.Thread(target=lambda: result.append(_model_only_here(clip, colorizer)))
+    worker.start()
+    worker.join()
+    return result[0]
+
+
+def _model_only_here(clip: Path, colorizer: Colorizer) -> float:
     info = probe(clip)
     frames = list(decode_frames(info))
     chroma_size = ((info.height + 1) // 2, (info.width + 1) // 2)
