@@ -96,6 +96,29 @@ def test_writer_keeps_frames_pts_streams_and_tags(tmp_path: Path, name: str, kwa
     assert abs(duration_of(out) - duration_of(clip)) <= 1 / Fraction(24)
 
 
+def test_writer_keeps_container_metadata_and_chapters(tmp_path: Path) -> None:
+    import av
+
+    tagged = tmp_path / "tagged.mkv"
+    with av.open(str(tagged), "w") as dst:
+        dst.metadata["title"] = "Reel 3"
+        dst.set_chapters([{"id": 1, "start": 0, "end": 250, "time_base": Fraction(1, 1000),
+                           "metadata": {"title": "Opening"}}])  # fmt: skip
+        video = dst.add_stream("libx264", rate=24)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        for i in range(12):
+            frame = av.VideoFrame(64, 48, "yuv420p")
+            frame.pts = i
+            for packet in video.encode(frame):
+                dst.mux(packet)
+        for packet in video.encode():
+            dst.mux(packet)
+    _copy_luma(tagged, tmp_path / "out.mkv")
+    with av.open(str(tmp_path / "out.mkv")) as out:
+        assert out.metadata.get("title") == "Reel 3"
+        assert [c["metadata"]["title"] for c in out.chapters()] == ["Opening"]
+
+
 def test_writer_transcodes_audio_the_container_refuses(tmp_path: Path) -> None:
     clip = make_clip(tmp_path / "a.mp4", audio=["aac"], subtitles="mov_text")
     writer = _copy_luma(clip, tmp_path / "out.webm")

@@ -209,12 +209,11 @@ class MediaWriter:
         ctx.options = opts
         if info.rotation:
             stream.set_display_rotation(info.rotation)
-        with_input = open_input(info.path)
-        try:
-            source = with_input.streams[info.video_index]
-            stream.metadata.update({k: v for k, v in source.metadata.items() if k in ("language", "title")})
-        finally:
-            with_input.close()
+        with open_input(info.path) as source:
+            metadata = source.streams[info.video_index].metadata
+            stream.metadata.update({k: v for k, v in metadata.items() if k in ("language", "title")})
+            if self._window_s is None and source.chapters():
+                out.set_chapters(source.chapters())
         out.metadata.update({k: v for k, v in info.metadata.items() if k.lower() not in _DROP_METADATA})
         self._video = stream
 
