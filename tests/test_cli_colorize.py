@@ -116,7 +116,7 @@ def test_bad_input_gives_one_line_error_and_no_output(
                         "--render-factor", "4", "--quiet")  # fmt: skip
     assert code == 2
     lines = err.strip().splitlines()
-    assert lines[-1].startswith("videocolor: error: ") and message in lines[-1], err
+    assert len(lines) == 1 and lines[0].startswith("videocolor: error: ") and message in lines[0], err
     assert "Traceback" not in err
     assert {p.name: _digest(p) for p in tmp_path.iterdir()} == before  # input untouched, nothing new
 

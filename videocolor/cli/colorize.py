@@ -94,9 +94,29 @@ def _options(args: argparse.Namespace) -> Any:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+class _Bar:
+    """A tqdm bar (frames/s, ETA) made at the first update, so that an error before any work prints alone."""
 
+    def __init__(self, unit: str, desc: str | None, quiet: bool) -> None:
+        self.unit, self.desc, self.quiet = unit, desc, quiet
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(unit=self.unit, desc=self.desc, total=total, disable=self.quiet,
+                            dynamic_ncols=True)  # fmt: skip
+        if total is not None and self.bar.total != total:
+            self.bar.total = max(total, done)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def run(args: argparse.Namespace) -> int:
     from videocolor.pipeline import colorize_image, colorize_images, colorize_video, is_image
 
     options = _options(args)
@@ -106,14 +126,11 @@ def run(args: argparse.Namespace) -> int:
     if src.is_dir():
         if dst.exists() and not dst.is_dir():
             raise OutputError(f"input is a folder, so the output must be a folder: {dst}")
-        bar = tqdm(unit="image", disable=args.quiet, dynamic_ncols=True)
-
-        def step(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
-        with bar:
-            written = colorize_images(src, dst, options, progress=step)
+        bar = _Bar("image", None, args.quiet)
+        try:
+            written = colorize_images(src, dst, options, progress=bar)
+        finally:
+            bar.close()
         print(f"videocolor: wrote {len(written)} images under {dst}", file=sys.stderr)
         return 0
     if dst.is_dir():
@@ -122,15 +139,11 @@ def run(args: argparse.Namespace) -> int:
         colorize_image(src, dst, options)
         print(f"videocolor: wrote {dst}", file=sys.stderr)
         return 0
-    bar = tqdm(unit="frame", disable=args.quiet, dynamic_ncols=True, desc=src.name)
-
-    def progress(done: int, total: int | None) -> None:
-        if total is not None and bar.total != total:
-            bar.total = max(total, done)
-        bar.update(done - bar.n)
-
-    with bar:
-        report = colorize_video(src, dst, options, progress=progress)
+    bar = _Bar("frame", src.name, args.quiet)
+    try:
+        report = colorize_video(src, dst, options, progress=bar)
+    finally:
+        bar.close()
     print(
         f"videocolor: wrote {dst}: {report.frames} frames in {report.seconds:.1f} s "
         f"({report.fps:.1f} frames/s), "
