@@ -67,6 +67,11 @@ def _export(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a generator (NoGAN pretraining, critic, GAN) or export one")
+    add_actions(p)
+
+
+def add_actions(p: argparse.ArgumentParser) -> None:
+    """`run` and `export` under `p` (also used by `python -m videocolor.train`, which needs no PyAV)."""
     tsub = p.add_subparsers(dest="train_command", required=True, metavar="ACTION")
 
     r = tsub.add_parser("run", help="run or resume the phases of a training preset")

@@ -47,7 +47,7 @@ class DataConfig:
     ratio_jitter: float = 1.33  # aspect ratio of the crop box in [1/r, r] (then stretched to square)
     hflip: bool = True
     frames_per_video: int = 24  # frames sampled evenly from each video source
-    workers: int = -1  # DataLoader workers; -1 = min(8, cpu count - 1)
+    workers: int = -1  # DataLoader workers; -1 = min(12, cpu count - 2), at least 1
     prefetch: int = 4
 
     def __post_init__(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -239,7 +240,11 @@ def make_loader(
     dataset: TrainDataset, batches: PositionBatches, workers: int, pin: bool, prefetch: int
 ) -> DataLoader:
     if workers < 0:
-        workers = max(0, min(8, (os.cpu_count() or 1) - 1))
+        workers = max(1, min(12, (os.cpu_count() or 1) - 2))
+    # Workers start from a fresh forkserver, not as forks of a process whose OpenCV/CUDA threads may hold
+    # locks (such a fork hung on the GPU machine); the server imports torch once, so workers start fast.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["torch", "cv2", "videocolor.train.data"])
     return DataLoader(
         dataset,
         batch_sampler=batches,
@@ -248,6 +253,7 @@ def make_loader(
         persistent_workers=workers > 0,
         prefetch_factor=prefetch if workers > 0 else None,
         worker_init_fn=_worker_init if workers > 0 else None,
+        multiprocessing_context=context if workers > 0 else None,
         # Its own generator: creating the iterator must not draw from the global RNG (exact resume).
         generator=torch.Generator().manual_seed(0),
     )

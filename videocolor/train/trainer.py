@@ -220,11 +220,22 @@ class Trainer:
             start_batch, d.batch_size, self.cfg.run.accum_steps, self.env.world, self.env.rank
         )
         loader = make_loader(ds, batches, d.workers, self.env.cuda, d.prefetch)
-        for rgb, luma in loader:
+        self._wait, self._images, self._t0 = 0.0, 0, time.monotonic()
+        it = iter(loader)
+        while True:
+            t = time.monotonic()
+            rgb, luma = next(it)
+            self._wait += time.monotonic() - t
+            self._images += rgb.shape[0] * self.env.world
             yield (
                 rgb.to(self.env.device, non_blocking=True).float().div_(255.0),
                 luma.to(self.env.device, non_blocking=True).float().div_(255.0),
             )
+
+    def _speed(self) -> dict[str, float]:
+        """Images/s over all ranks and the share of wall time spent waiting for data, this phase so far."""
+        wall = max(time.monotonic() - self._t0, 1e-9)
+        return {"img_s": round(self._images / wall, 1), "data_wait": round(self._wait / wall, 4)}
 
     def _predict(self, gen: nn.Module, luma: torch.Tensor) -> torch.Tensor:
         x = luma_to_model_input(luma)
@@ -508,7 +519,7 @@ class Trainer:
         model.train()
         data = self._loader("pretrain_gen", batches)
         bar = self._progress("pretrain_gen", p.steps, step)
-        t0, seen, postfix = time.monotonic() - elapsed, 0, {}
+        t0, postfix = time.monotonic() - elapsed, {}
         stop, finished = self._should_stop("pretrain_gen", step, p.steps, elapsed)
         while not stop:
             lr = p.lr * _lr_factor(
@@ -530,7 +541,6 @@ class Trainer:
                 with self._sync([model], a == r.accum_steps - 1):
                     total, parts, _ = self._gen_terms(model, rgb, luma, step, a)
                     scaler.scale(total / r.accum_steps).backward()
-                seen += rgb.shape[0] * self.env.world
             self._step(opt, gen, scaler)
             if ema is not None:
                 ema.update(gen)
@@ -539,7 +549,10 @@ class Trainer:
             stop, finished = self._should_stop("pretrain_gen", step, p.steps, elapsed)
             if step % r.log_every == 0 or stop:
                 loss = float(_all_mean(total.detach(), self.env))
-                postfix.update(loss=f"{loss:.4f}", img_s=f"{seen / max(elapsed, 1e-9):.0f}")
+                speed = self._speed()
+                postfix.update(
+                    loss=f"{loss:.4f}", img_s=f"{speed['img_s']:.0f}", wait=f"{speed['data_wait']:.0%}"
+                )
                 self._log(
                     {
                         "kind": "train",
@@ -548,6 +561,7 @@ class Trainer:
                         "loss": loss,
                         "lr": lr,
                         "time": elapsed,
+                        **self._speed(),
                         **{k: float(v.detach()) for k, v in parts.items()},
                     }
                 )
@@ -635,7 +649,7 @@ class Trainer:
             stop, finished = self._should_stop("pretrain_critic", step, p.steps, elapsed)
             if step % r.log_every == 0 or stop:
                 value = float(_all_mean(loss.detach(), self.env))
-                postfix.update(loss=f"{value:.4f}")
+                postfix.update(loss=f"{value:.4f}", img_s=f"{self._speed()['img_s']:.0f}")
                 self._log(
                     {
                         "kind": "train",
@@ -644,6 +658,7 @@ class Trainer:
                         "critic_loss": value,
                         "lr": lr,
                         "time": elapsed,
+                        **self._speed(),
                     }
                 )
             if (step % r.val_every == 0 or finished) and len(self.val_rgb) and self.env.main:
@@ -778,6 +793,7 @@ class Trainer:
                     g=f"{gl:.3f}",
                     c=f"{cl:.3f}",
                     c_per_g=f"{counters['critic_steps'] / counters['gen_steps']:.1f}",
+                    img_s=f"{self._speed()['img_s']:.0f}",
                 )
                 self._log(
                     {
@@ -790,6 +806,7 @@ class Trainer:
                         "feat": float(feat.detach()),
                         "lr": lr,
                         "time": elapsed,
+                        **self._speed(),
                         **counters,
                     }
                 )
