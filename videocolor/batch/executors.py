@@ -14,7 +14,7 @@ from videocolor.errors import VideocolorError
 
 __all__ = ["Executor", "LocalExecutor", "RayExecutor", "make_executor"]
 
-Progress = Callable[[int], None]
+Progress = Callable[[SegmentTask, int], None]  # (segment, frames just finished)
 
 
 class Executor(Protocol):
@@ -31,7 +31,7 @@ class LocalExecutor:
 
     def run(self, tasks: Iterable[SegmentTask], progress: Progress) -> Iterator[SegmentResult]:
         for task in tasks:
-            yield self._worker.run(task, progress)
+            yield self._worker.run(task, lambda n, task=task: progress(task, n))
 
     def close(self) -> None:
         return None
@@ -70,7 +70,7 @@ class RayExecutor:
 
         pool = ActorPool(self._actors)
         for result in pool.map_unordered(lambda actor, task: actor.run.remote(task), list(tasks)):
-            progress(result.task.frames)
+            progress(result.task, result.task.frames)
             yield result
 
     def close(self) -> None:

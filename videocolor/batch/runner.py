@@ -236,20 +236,12 @@ def run_batch(
             remaining = {item_id: len(ts) for item_id, ts in work.items()}
             by_id = {row.id: row for row in rows}
             already = {i: (by_id[i].frames or 0) - sum(t.frames for t in ts) for i, ts in work.items()}
-            current: list[SegmentTask] = []
 
-            def on_frames(n: int) -> None:
+            def on_frames(task: SegmentTask, n: int) -> None:
                 bars.overall.update(n)
-                if current:
-                    item_id = current[-1].item_id
-                    bars.item(by_id[item_id], already[item_id]).update(n)
+                bars.item(by_id[task.item_id], already[task.item_id]).update(n)
 
-            def tracked(ts: Iterator[SegmentTask]) -> Iterator[SegmentTask]:
-                for t in ts:
-                    current.append(t)
-                    yield t
-
-            for result in executor.run(tracked(driver.dispatch(tasks)), on_frames):
+            for result in executor.run(driver.dispatch(tasks), on_frames):
                 task = result.task
                 row = by_id[task.item_id]
                 if result.error is not None:
