@@ -77,11 +77,41 @@ def _rss_run(clip: Path, workdir: Path) -> None:
     """Child process: colorize `clip` (tiny model, flow smoothing); print frames and peak RSS (MiB) after
     loading everything and at the end."""
     colorizer = _colorizer("tiny", 6, 8)
-    ready = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    ready = _peak_rss_mib()
     options = ColorizeOptions(overwrite=True, smoothing=SmoothingConfig(mode="flow"))
     report = colorize_video(clip, workdir / f"{clip.stem}-out.mkv", options, colorizer=colorizer)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"{report.frames} {ready / 1024:.0f} {peak / 1024:.0f}")
+    print(f"{report.frames} {ready:.0f} {_peak_rss_mib():.0f}")
+
+
+def _peak_rss_mib() -> float:
+    """This process's peak RSS. Linux's VmHWM, which (unlike ru_maxrss) does not inherit the parent's."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _speed(args: argparse.Namespace, workdir: Path) -> None:
+    w, h = map(int, args.size.split("x"))
+    clip = make_clip(workdir / "bench.mp4", frames=args.frames, size=(w, h), fps=24, audio=["aac"])
+    colorizer = _colorizer(args.arch, args.render_factor, args.batch_size)
+    print(f"{args.arch} at render factor {args.render_factor} ({args.render_factor * 16} px), {w}x{h}, "
+          f"{args.frames} frames, batch {args.batch_size}, "
+          f"torch threads {torch.get_num_threads()}")  # fmt: skip
+    # Model-only runs bracket every end-to-end run, so that load from other processes drifts out.
+    model_fps = _model_only(clip, colorizer)
+    print(f"  model only (resize + generator + chroma): {model_fps:7.2f} frames/s")
+    for smoothing in args.smoothing:
+        fps = _end_to_end(clip, colorizer, smoothing, workdir)
+        after = _model_only(clip, colorizer)
+        print(
+            f"  end to end, smoothing {smoothing:5s}: {fps:7.2f} frames/s; model only around it "
+            f"{(model_fps + after) / 2:6.2f}; ratio {2 * fps / (model_fps + after):.2f}"
+        )
+        model_fps = after
 
 
 def main() -> None:
@@ -98,6 +128,7 @@ def main() -> None:
     parser.add_argument(
         "--rss", action="store_true", help="also measure peak RSS for 1- and 10-minute inputs"
     )
+    parser.add_argument("--rss-only", action="store_true", help="skip the speed comparison")
     parser.add_argument("--rss-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--rss-size", default="160x120")
     args = parser.parse_args()
@@ -108,24 +139,9 @@ def main() -> None:
         if args.rss_child:
             _rss_run(args.rss_child, workdir)
             return
-        w, h = map(int, args.size.split("x"))
-        clip = make_clip(workdir / "bench.mp4", frames=args.frames, size=(w, h), fps=24, audio=["aac"])
-        colorizer = _colorizer(args.arch, args.render_factor, args.batch_size)
-        print(f"{args.arch} at render factor {args.render_factor} ({args.render_factor * 16} px), {w}x{h}, "
-              f"{args.frames} frames, batch {args.batch_size}, "
-              f"torch threads {torch.get_num_threads()}")  # fmt: skip
-        # Model-only runs bracket every end-to-end run, so that load from other processes drifts out.
-        model_fps = _model_only(clip, colorizer)
-        print(f"  model only (resize + generator + chroma): {model_fps:7.2f} frames/s")
-        for smoothing in args.smoothing:
-            fps = _end_to_end(clip, colorizer, smoothing, workdir)
-            after = _model_only(clip, colorizer)
-            print(
-                f"  end to end, smoothing {smoothing:5s}: {fps:7.2f} frames/s; model only around it "
-                f"{(model_fps + after) / 2:6.2f}; ratio {2 * fps / (model_fps + after):.2f}"
-            )
-            model_fps = after
-        if args.rss:
+        if not args.rss_only:
+            _speed(args, workdir)
+        if args.rss or args.rss_only:
             w, h = map(int, args.rss_size.split("x"))
             for minutes in (1, 10):
                 long_clip = make_clip(
