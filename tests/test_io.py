@@ -123,10 +123,19 @@ def test_writer_transcodes_audio_the_container_refuses(tmp_path: Path) -> None:
     clip = make_clip(tmp_path / "a.mp4", audio=["aac"], subtitles="mov_text")
     writer = _copy_luma(clip, tmp_path / "out.webm")
     assert any("transcoded to opus" in w for w in writer.warnings)
-    assert any("subtitle stream #2 (mov_text) dropped" in w for w in writer.warnings)
+    assert any("subtitle stream #2 (mov_text) converted to webvtt" in w for w in writer.warnings)
     out = probe(tmp_path / "out.webm")
-    assert [s.codec for s in out.audio] == ["opus"] and out.subtitles == ()
+    assert [s.codec for s in out.audio] == ["opus"] and [s.codec for s in out.subtitles] == ["webvtt"]
     assert len(read_video(tmp_path / "out.webm").pts) == 12
+    assert _cues(tmp_path / "out.webm") == [[b"Dialogue line 0", b"Dialogue line 1", b"Dialogue line 2"]]
+
+
+def test_writer_converts_text_subtitles_between_containers(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "s.mkv", subtitles="subrip", audio=["libopus"])
+    writer = _copy_luma(clip, tmp_path / "out.mp4")
+    assert [w.split(":")[0] for w in writer.warnings] == ["subtitle stream #2 (subrip) converted to mov_text"]
+    assert _cues(tmp_path / "out.mp4") == [[b"\x00\x0f" + b"Dialogue line %d" % k for k in range(3)]]
+    assert read_packets(tmp_path / "out.mp4", "audio") == read_packets(clip, "audio")
 
 
 def test_writer_trims_every_stream_to_the_window(tmp_path: Path) -> None:

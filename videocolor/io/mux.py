@@ -28,6 +28,7 @@ _MATRIX_TAG_OF = {"bt601": "smpte170m", "bt709": "bt709", "bt2020": "bt2020nc"}
 # Muxers that list a codec but only write it as "experimental" (unplayable in practice).
 _EXPERIMENTAL = {("mp4", "vorbis"), ("mov", "vorbis"), ("mov", "opus")}
 _DEFAULT_CRF = {"libx264": 18, "libx265": 20, "libvpx-vp9": 15, "libvpx": 6, "libsvtav1": 30}
+_TEXT_SUBTITLES = ("mov_text", "subrip", "webvtt", "ass")  # text subtitle encoders, in order of preference
 _EVEN_ONLY = {"libx264", "libx265"}  # their chroma subsampling needs even frame sizes
 _INTERLEAVE_S = 0.5  # copy side-stream packets up to this far ahead of the last video packet
 # Container metadata the muxer writes itself.
@@ -128,7 +129,8 @@ class MediaWriter:
     """Write one output file: the encoded video plus every audio/subtitle stream of `info.path`.
 
     Streams are copied packet-for-packet where the output container takes their codec; otherwise audio is
-    transcoded (AAC, or the container's own default) and subtitles are dropped, each with a warning.
+    transcoded (AAC, or the container's own default), text subtitles converted (mov_text, SubRip, WebVTT)
+    and bitmap subtitles dropped, each with a warning.
     `window` = (first, end) video pts selects a trimmed range: every stream is cut to it and shifted so the
     output starts at the window's start."""
 
@@ -246,6 +248,16 @@ class MediaWriter:
                 self.transcoded.append(s.index)
                 self._warn(f"audio stream #{s.index} ({s.codec}) transcoded to {target}: "
                            f"{self._out.format.name} does not take {s.codec}")  # fmt: skip
+            elif (target := self._text_subtitle_target(src)) is not None:
+                src.codec_context.open()  # the decoder's ASS header is what the encoder starts from
+                dst = self._out.add_stream(target)
+                dst.codec_context.subtitle_header = src.codec_context.subtitle_header
+                dst.time_base = src.time_base
+                dst.metadata.update(src.metadata)
+                self._plan[s.index] = (dst, src)
+                self.transcoded.append(s.index)
+                self._warn(f"subtitle stream #{s.index} ({s.codec}) converted to {target}: "
+                           f"{self._out.format.name} does not take {s.codec}")  # fmt: skip
             else:
                 hint = "" if self._accepts("subrip") else "; .mkv keeps most subtitle formats"
                 self._warn(f"subtitle stream #{s.index} ({s.codec}) dropped: "
@@ -261,6 +273,13 @@ class MediaWriter:
             side.seek(int(self._window_s[0] * av.time_base), backward=True)
         self._packets = side.demux([side.streams[i] for i in self._plan])
         self._pending: av.Packet | None = None
+
+    def _text_subtitle_target(self, src: av.stream.Stream) -> str | None:
+        """A text subtitle codec this container takes, for a text (not bitmap) subtitle stream."""
+        codec = src.codec_context.codec if src.codec_context is not None else None
+        if codec is None or not codec.text_sub:
+            return None
+        return next((c for c in _TEXT_SUBTITLES if self._accepts(c)), None)
 
     def _warn(self, message: str) -> None:
         self.warnings.append(message)
@@ -321,6 +340,14 @@ class MediaWriter:
                     packet.dts -= delta
                 packet.stream = dst
                 self._out.mux(packet)
+            elif packet.stream.type == "subtitle":
+                cues = decoder.codec_context.decode2(packet)
+                if cues is not None and len(cues):
+                    converted = dst.codec_context.encode_subtitle(cues)
+                    converted.pts = converted.dts = None if packet.pts is None else packet.pts - delta
+                    converted.duration, converted.time_base = packet.duration, packet.time_base
+                    converted.stream = dst
+                    self._out.mux(converted)
             else:
                 for frame in decoder.decode(packet):
                     if frame.pts is not None:
@@ -333,7 +360,7 @@ class MediaWriter:
         self._encode(None)
         self._copy_side(None)
         for dst, decoder in getattr(self, "_plan", {}).values():
-            if decoder is not None:
+            if decoder is not None and dst.type == "audio":
                 for packet in dst.encode(None):
                     self._out.mux(packet)
         self._out.close()
