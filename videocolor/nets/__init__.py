@@ -9,9 +9,16 @@ from videocolor.nets.registry import (
     register_generator,
 )
 from videocolor.nets.unet import Generator, GeneratorConfig
-from videocolor.nets.weights import default_weights_path, load_weights, read_metadata, save_weights
+from videocolor.nets.weights import (
+    DEFAULT_WEIGHTS_NAME,
+    default_weights_path,
+    load_weights,
+    read_metadata,
+    save_weights,
+)
 
 __all__ = [
+    "DEFAULT_WEIGHTS_NAME",
     "Generator",
     "GeneratorConfig",
     "build_critic",

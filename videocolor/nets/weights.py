@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,7 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise WeightsError(f"weights file not found: {path}") from None
     except (SafetensorError, OSError) as exc:
-        raise WeightsError(f"{path}: not a safetensors weights file ({_first_line(exc)})") from None
+        raise WeightsError(f"{path}: not a safetensors weights file ({first_line(exc)})") from None
     if meta.get("format") != FORMAT:
         raise WeightsError(f"{path}: not a videocolor generator file (no '{FORMAT}' metadata)")
     if meta.get("format_version") != FORMAT_VERSION:
@@ -73,7 +74,7 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
             "render_factor": int(meta["render_factor"]),
         }
     except (KeyError, ValueError) as exc:
-        raise WeightsError(f"{path}: malformed metadata ({_first_line(exc)})") from None
+        raise WeightsError(f"{path}: malformed metadata ({first_line(exc)})") from None
 
 
 def load_weights(path: str | Path, *, device: str | torch.device = "cpu") -> Generator:
@@ -84,19 +85,24 @@ def load_weights(path: str | Path, *, device: str | torch.device = "cpu") -> Gen
         config = config_from_dict(GeneratorConfig, meta["config"])
     except ConfigError as exc:
         raise WeightsError(f"{path}: unknown architecture in metadata ({exc})") from None
-    model = fold_norms(Generator(config)).eval()
+    with torch.device("meta"):  # no random init: every tensor comes from the file
+        model = fold_norms(Generator(config)).eval()
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError) as exc:
-        raise WeightsError(f"{path}: unreadable tensors ({_first_line(exc)})") from None
-    load_state_dict_strict(model, tensors, what=f"{path} ({config.name})")
+        raise WeightsError(f"{path}: unreadable tensors ({first_line(exc)})") from None
+    load_state_dict_strict(model, tensors, what=f"{path} ({config.name})", assign=True)
     model.provenance = meta["provenance"]
     model.render_factor = meta["render_factor"]
-    return model.to(device)
+    return model.to(device=device, dtype=torch.float32)
 
 
-def load_state_dict_strict(model: torch.nn.Module, state: dict[str, torch.Tensor], *, what: str) -> None:
-    """load_state_dict(strict) with a one-line WeightsError naming the first offending keys."""
+def load_state_dict_strict(
+    model: torch.nn.Module, state: Mapping[str, torch.Tensor], *, what: str, assign: bool = False
+) -> None:
+    """load_state_dict(strict) with a one-line WeightsError naming the first offending keys.
+
+    assign=True adopts the given tensors (for a model built on the meta device)."""
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
@@ -112,7 +118,11 @@ def load_state_dict_strict(model: torch.nn.Module, state: dict[str, torch.Tensor
             raise WeightsError(
                 f"{what}: {key} has shape {tuple(state[key].shape)}, expected {tuple(value.shape)}"
             )
-    model.load_state_dict(state, strict=True)
+        if state[key].is_floating_point() != value.is_floating_point():
+            raise WeightsError(f"{what}: {key} has dtype {state[key].dtype}, expected {value.dtype}")
+    # the module's dtypes win (float16 files load as float32, as a copying load_state_dict would do)
+    state = {k: v.to(expected[k].dtype) for k, v in state.items()}
+    model.load_state_dict(state, strict=True, assign=assign)
 
 
 def default_weights_path() -> Path | None:
@@ -126,5 +136,5 @@ def default_weights_path() -> Path | None:
     return None
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

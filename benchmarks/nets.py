@@ -1,0 +1,113 @@
+"""Generator throughput: frames/s per variant at its default render size, folded vs unfolded weights.
+
+    python benchmarks/nets.py [--variants fast,video,...] [--threads 2] [--reps 3] [--big-reps 2] [--batch 1]
+
+CPU, float32, batch 1 (or --batch), `torch.set_num_threads(--threads)`, random weights (timing does not
+depend on the weight values), under torch.inference_mode. "unfolded" is the training form (spectral/weight
+norm recomputed on every call, BatchNorm separate); "folded" is `prepare_for_inference` (norms and conv+BN
+folded, channels_last). Then the fast/video ratio at render factor 21 (336x336), both folded, measured in
+this run (target >= 20x), and the GPU figures (fp32, fp16 and bf16 weights, batch 1 and 8) when CUDA is
+available. The big DeOldify nets take seconds per frame here: they run 1 warm-up + --big-reps timed calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import statistics
+import time
+
+import torch
+
+from videocolor.nets import build_generator, list_generators, prepare_for_inference
+
+BIG = ("artistic", "stable", "video")
+
+
+def seconds_per_call(model: torch.nn.Module, x: torch.Tensor, reps: int) -> float:
+    """Median wall time of `reps` calls after one warm-up call."""
+    sync = torch.cuda.synchronize if x.is_cuda else (lambda: None)
+    times = []
+    with torch.inference_mode():
+        model(x)
+        sync()
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            model(x)
+            sync()
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def cpu_table(variants: list[str], reps: int, big_reps: int, batch: int) -> dict[str, float]:
+    """Print frames/s per variant (unfolded, folded); return folded seconds per frame at 336x336."""
+    print(f"CPU fp32, {torch.get_num_threads()} threads, batch {batch}")
+    print(f"{'variant':10} {'size':>9} {'unfolded fps':>13} {'folded fps':>11} {'speed-up':>9}")
+    at_336: dict[str, float] = {}
+    for name in variants:
+        n = big_reps if name in BIG else reps
+        model = build_generator(name).eval()
+        side = model.config.render_factor * 16
+        x = torch.randn(batch, 3, side, side)
+        unfolded = seconds_per_call(model, x, n) / batch
+        folded_model = prepare_for_inference(copy.deepcopy(model), "cpu")
+        del model
+        xf = x.contiguous(memory_format=torch.channels_last)
+        folded = seconds_per_call(folded_model, xf, n) / batch
+        print(
+            f"{name:10} {side:>4}x{side:<4} {1 / unfolded:13.2f} {1 / folded:11.2f} {unfolded / folded:8.2f}x"
+        )
+        if name in ("fast", "video"):
+            x336 = torch.randn(1, 3, 336, 336).contiguous(memory_format=torch.channels_last)
+            at_336[name] = folded if side == 336 else seconds_per_call(folded_model, x336, n)
+        del folded_model
+    return at_336
+
+
+def gpu_table(variants: list[str], reps: int) -> None:
+    device = torch.device("cuda")
+    print(f"\nGPU {torch.cuda.get_device_name(device)}: frames/s, folded, channels_last")
+    print(f"{'variant':10} {'size':>9} {'batch':>5} {'fp32':>9} {'fp16':>9} {'bf16':>9}")
+    for name in variants:
+        base = prepare_for_inference(build_generator(name).eval(), "cpu")
+        side = base.config.render_factor * 16
+        for batch in (1, 8):
+            fps = []
+            for dtype in (torch.float32, torch.float16, torch.bfloat16):
+                model = copy.deepcopy(base).to(device=device, dtype=dtype)
+                x = torch.randn(batch, 3, side, side, device=device, dtype=dtype)
+                fps.append(
+                    batch / seconds_per_call(model, x.contiguous(memory_format=torch.channels_last), reps)
+                )
+                del model
+            print(f"{name:10} {side:>4}x{side:<4} {batch:>5} " + " ".join(f"{f:9.1f}" for f in fps))
+        torch.cuda.empty_cache()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--variants", default=",".join(list_generators()))
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--reps", type=int, default=5, help="timed calls for the small variants")
+    parser.add_argument("--big-reps", type=int, default=2, help="timed calls for artistic/stable/video")
+    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--no-gpu", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)  # random weights must not hit the slow denormal path
+    variants = [v for v in args.variants.split(",") if v]
+    at_336 = cpu_table(variants, args.reps, args.big_reps, args.batch)
+    if {"fast", "video"} <= set(at_336):
+        ratio = at_336["video"] / at_336["fast"]
+        print(
+            f"\nrender factor 21 (336x336), folded fp32 CPU: fast {1 / at_336['fast']:.2f} fps, "
+            f"video {1 / at_336['video']:.3f} fps -> fast is {ratio:.1f}x faster (target >= 20x)"
+        )
+    if torch.cuda.is_available() and not args.no_gpu:
+        gpu_table(variants, args.reps)
+
+
+if __name__ == "__main__":
+    main()
