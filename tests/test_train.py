@@ -174,14 +174,20 @@ def test_ddp_two_cpu_processes_match_one_process(images: Path, tmp_path: Path) -
         timeout=300,
     )
     assert ddp.returncode == 0, ddp.stderr[-2000:]
-    # Generator pretraining has no randomness besides the data: equal up to float summation order.
-    # The GAN critic's dropout draws from each rank's own RNG, so that phase only agrees closely.
-    for phase, atol in (("pretrain_gen", 1e-5), ("gan", 1e-3)):
-        a = load_checkpoint(tmp_path / "one" / "ckpt" / f"{phase}.pt")["generator"]
-        b = load_checkpoint(tmp_path / "ddp" / "ckpt" / f"{phase}.pt")["generator"]
+    # Accumulating 2 micro-batches does what 2 DDP ranks do (BatchNorm stats and spectral-norm iterations
+    # from the first chunk, dropout seeded per chunk), so the pretraining phases agree bit for bit. In the
+    # GAN phase Adam with beta1 = 0 turns rounding-level gradient differences into lr-sized steps.
+    for phase, key, atol in (
+        ("pretrain_gen", "generator", 0.0),
+        ("pretrain_critic", "critic", 0.0),
+        ("gan", "generator", 1e-3),
+        ("gan", "critic", 1e-3),
+    ):
+        a = load_checkpoint(tmp_path / "one" / "ckpt" / f"{phase}.pt")[key]
+        b = load_checkpoint(tmp_path / "ddp" / "ckpt" / f"{phase}.pt")[key]
         for k in a:
-            if a[k].is_floating_point() and "running" not in k:
-                assert torch.allclose(a[k], b[k], atol=atol), f"{phase} {k}"
+            if a[k].is_floating_point():
+                assert torch.allclose(a[k], b[k], rtol=0.0, atol=atol), f"{phase} {key} {k}"
 
 
 def test_training_imports_and_runs_without_pyav(images: Path, tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
+from torch.nn.utils.spectral_norm import SpectralNorm
 from tqdm import tqdm
 
 from videocolor.color import chroma_of, luma_to_model_input, model_output_to_rgb
@@ -235,7 +236,13 @@ class Trainer:
     def _speed(self) -> dict[str, float]:
         """Images/s over all ranks and the share of wall time spent waiting for data, this phase so far."""
         wall = max(time.monotonic() - self._t0, 1e-9)
-        return {"img_s": round(self._images / wall, 1), "data_wait": round(self._wait / wall, 4)}
+        return {
+            "img_s": round(self._images / wall, 1),
+            "data_wait": round(self._wait / wall, 4),
+            "images": self._images,
+            "wait_s": round(self._wait, 4),
+            "wall_s": round(wall, 4),
+        }
 
     def _predict(self, gen: nn.Module, luma: torch.Tensor) -> torch.Tensor:
         x = luma_to_model_input(luma)
@@ -293,13 +300,36 @@ class Trainer:
         scaler.step(opt)
         scaler.update()
 
-    def _sync(self, models: list[nn.Module], last: bool) -> contextlib.ExitStack:
-        stack = contextlib.ExitStack()
-        if not last:
-            for m in models:
-                if isinstance(m, DDP):
-                    stack.enter_context(m.no_sync())
-        return stack
+    @contextlib.contextmanager
+    def _micro(self, models: list[nn.Module], a: int, batch: int, phase: str) -> Iterator[None]:
+        """One micro-batch: its own RNG seed, and the maths of a DDP rank.
+
+        Micro-batch `a` of global batch `batch` is chunk a*world + rank of it, seeded by that chunk (dropout
+        is then the same whatever the split). Micro-batches after the first leave BatchNorm running stats
+        and spectral-norm power iterations alone, as DDP does (it keeps rank 0's buffers), so gradient
+        accumulation over N micro-batches equals N DDP ranks. Gradients sync on the last one only.
+        """
+        chunk = a * self.env.world + self.env.rank
+        torch.manual_seed(hash((self.cfg.run.seed, PHASES.index(phase), batch, chunk)) & 0xFFFF_FFFF_FFFF)
+        restore: list[tuple[nn.Module, str, Any]] = []
+        with contextlib.ExitStack() as stack:
+            if a > 0:
+                for m in (mod for model in models for mod in _unwrap(model).modules() if mod.training):
+                    if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                        restore.append((m, "momentum", m.momentum))
+                        m.momentum = 0.0
+                    elif any(isinstance(h, SpectralNorm) for h in m._forward_pre_hooks.values()):
+                        restore.append((m, "training", True))
+                        m.training = False
+            if a < self.cfg.run.accum_steps - 1:
+                for m in models:
+                    if isinstance(m, DDP):
+                        stack.enter_context(m.no_sync())
+            try:
+                yield
+            finally:
+                for m, attr, value in restore:
+                    setattr(m, attr, value)
 
     # ------------------------------------------------------------ validation
     @staticmethod
@@ -538,7 +568,7 @@ class Trainer:
             opt.zero_grad(set_to_none=True)
             for a in range(r.accum_steps):
                 rgb, luma = next(data)
-                with self._sync([model], a == r.accum_steps - 1):
+                with self._micro([model], a, batches, "pretrain_gen"):
                     total, parts, _ = self._gen_terms(model, rgb, luma, step, a)
                     scaler.scale(total / r.accum_steps).backward()
             self._step(opt, gen, scaler)
@@ -640,7 +670,7 @@ class Trainer:
             opt.zero_grad(set_to_none=True)
             for a in range(r.accum_steps):
                 rgb, luma = next(data)
-                with self._sync([model], a == r.accum_steps - 1):
+                with self._micro([model], a, batches, "pretrain_critic"):
                     loss = self._critic_loss(model, gen, rgb, luma)
                     scaler.scale(loss / r.accum_steps).backward()
             self._step(opt, critic, scaler)
@@ -754,7 +784,7 @@ class Trainer:
                 opt_c.zero_grad(set_to_none=True)
                 for a in range(r.accum_steps):
                     rgb, luma = next(data)
-                    with self._sync([cmodel], a == r.accum_steps - 1):
+                    with self._micro([cmodel], a, batches, "gan"):
                         c_loss = self._critic_loss(cmodel, gen, rgb, luma)
                         scaler_c.scale(c_loss / r.accum_steps).backward()
                 self._step(opt_c, critic, scaler_c)
@@ -774,7 +804,7 @@ class Trainer:
             opt_g.zero_grad(set_to_none=True)
             for a in range(r.accum_steps):
                 rgb, luma = next(data)
-                with self._sync([gmodel, cmodel], a == r.accum_steps - 1):
+                with self._micro([gmodel, cmodel], a, batches, "gan"):
                     feat, parts, terms = self._gen_terms(gmodel, rgb, luma, step, a)
                     adv = generator_adv_loss(self._critic_logits(cmodel, terms.merged))
                     g_loss = p.adv_weight * adv + p.feat_weight * feat
