@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from media import make_clip  # noqa: E402
 
 from videocolor.color import code_to_analog  # noqa: E402
-from videocolor.io import decode_frames, probe  # noqa: E402
+from videocolor.io import EncodeOptions, decode_frames, probe  # noqa: E402
 from videocolor.nets import build_generator, prepare_for_inference  # noqa: E402
 from videocolor.pipeline import ColorizeOptions, Colorizer, colorize_video  # noqa: E402
 from videocolor.temporal import SmoothingConfig  # noqa: E402
@@ -66,9 +66,13 @@ def _model_only_here(clip: Path, colorizer: Colorizer) -> float:
     return len(frames) / (time.perf_counter() - start)
 
 
-def _end_to_end(clip: Path, colorizer: Colorizer, smoothing: str, workdir: Path) -> float:
+def _end_to_end(clip: Path, colorizer: Colorizer, smoothing: str, workdir: Path, preset: str | None) -> float:
     out = workdir / f"out-{smoothing}.mp4"
-    options = ColorizeOptions(overwrite=True, smoothing=SmoothingConfig(mode=smoothing))  # type: ignore[arg-type]
+    options = ColorizeOptions(
+        overwrite=True,
+        smoothing=SmoothingConfig(mode=smoothing),  # type: ignore[arg-type]
+        encode=EncodeOptions(preset=preset),
+    )
     report = colorize_video(clip, out, options, colorizer=colorizer)
     return report.fps
 
@@ -95,8 +99,13 @@ def _peak_rss_mib() -> float:
 
 
 def _speed(args: argparse.Namespace, workdir: Path) -> None:
-    w, h = map(int, args.size.split("x"))
-    clip = make_clip(workdir / "bench.mp4", frames=args.frames, size=(w, h), fps=24, audio=["aac"])
+    if args.input is not None:
+        clip = args.input
+        info = probe(clip)
+        w, h, args.frames = info.width, info.height, info.frame_count or len(list(decode_frames(info)))
+    else:
+        w, h = map(int, args.size.split("x"))
+        clip = make_clip(workdir / "bench.mp4", frames=args.frames, size=(w, h), fps=24, audio=["aac"])
     colorizer = _colorizer(args.arch, args.render_factor, args.batch_size)
     print(f"{args.arch} at render factor {args.render_factor} ({args.render_factor * 16} px), {w}x{h}, "
           f"{args.frames} frames, batch {args.batch_size}, "
@@ -105,7 +114,7 @@ def _speed(args: argparse.Namespace, workdir: Path) -> None:
     model_fps = _model_only(clip, colorizer)
     print(f"  model only (resize + generator + chroma): {model_fps:7.2f} frames/s")
     for smoothing in args.smoothing:
-        fps = _end_to_end(clip, colorizer, smoothing, workdir)
+        fps = _end_to_end(clip, colorizer, smoothing, workdir, args.encoder_preset)
         after = _model_only(clip, colorizer)
         print(
             f"  end to end, smoothing {smoothing:5s}: {fps:7.2f} frames/s; model only around it "
@@ -125,6 +134,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--smoothing", nargs="+", default=["none", "flow"])
+    parser.add_argument("--input", type=Path, help="a real clip instead of the generated (noisy) one")
+    parser.add_argument("--encoder-preset", help="x264 preset for the end-to-end runs (default: pipeline's)")
     parser.add_argument(
         "--rss", action="store_true", help="also measure peak RSS for 1- and 10-minute inputs"
     )

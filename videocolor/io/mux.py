@@ -29,6 +29,9 @@ _MATRIX_TAG_OF = {"bt601": "smpte170m", "bt709": "bt709", "bt2020": "bt2020nc"}
 _EXPERIMENTAL = {("mp4", "vorbis"), ("mov", "vorbis"), ("mov", "opus")}
 _DEFAULT_CRF = {"libx264": 18, "libx265": 20, "libvpx-vp9": 15, "libvpx": 6, "libsvtav1": 30}
 _TEXT_SUBTITLES = ("mov_text", "subrip", "webvtt", "ass")  # text subtitle encoders, in order of preference
+# The model dominates a colorize run's CPU time; on real footage x264 veryfast at CRF 18 makes files the
+# size of medium's for a third of the encoding time (4.9 vs 13.7 ms per 640x480 frame here).
+_DEFAULT_PRESET = {"libx264": "veryfast", "libx265": "fast"}
 _EVEN_ONLY = {"libx264", "libx265"}  # their chroma subsampling needs even frame sizes
 _INTERLEAVE_S = 0.5  # copy side-stream packets up to this far ahead of the last video packet
 # Container metadata the muxer writes itself.
@@ -41,7 +44,7 @@ class EncodeOptions:
 
     codec: str | None = None  # libx264 where the container takes H.264, else the container's default
     crf: int | None = None  # quality (lower is better); codec default when None
-    preset: str | None = None  # encoder speed preset (x264/x265/SVT-AV1), e.g. "slow", "veryfast"
+    preset: str | None = None  # encoder speed preset (x264/x265/SVT-AV1); default x264 veryfast, x265 fast
     pix_fmt: str | None = None  # default: the input's chroma subsampling and bit depth, if the codec allows
     container: str | None = None  # FFmpeg format name; default from the output file's suffix
     threads: int = 0  # 0: encoder's own choice
@@ -204,8 +207,9 @@ class MediaWriter:
             opts["crf"] = str(crf)
             if codec.startswith("libvpx"):
                 opts["b"] = "0"  # constant quality
-        if options.preset and codec in ("libx264", "libx265", "libsvtav1"):
-            opts["preset"] = options.preset
+        preset = options.preset or _DEFAULT_PRESET.get(codec)
+        if preset and codec in ("libx264", "libx265", "libsvtav1"):
+            opts["preset"] = preset
         if codec.startswith("libvpx"):
             opts.update({"row-mt": "1", "deadline": "good", "cpu-used": "5"})
         ctx.options = opts
