@@ -74,7 +74,7 @@ def test_forward_and_backward_every_small_variant(name: str) -> None:
     assert sum(float(g.abs().sum()) for g in grads) > 0
 
 
-@pytest.mark.parametrize("size", [(64, 64), (48, 80), (50, 66), (37, 91)])
+@pytest.mark.parametrize("size", [(48, 80), (37, 91)])
 def test_fast_and_tiny_accept_any_size(size: tuple[int, int]) -> None:
     for name in ("fast", "tiny"):
         x = torch.randn(1, 3, *size)

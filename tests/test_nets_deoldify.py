@@ -272,3 +272,46 @@ def test_not_a_checkpoint(tmp_path: Path) -> None:
         load_deoldify_generator(tmp_path / "list.pth", "video")
     with pytest.raises(WeightsError, match="unknown DeOldify variant"):
         load_deoldify_generator(junk, "vid")
+
+
+@needs_vectors
+def test_convert_deoldify_cli(
+    artistic_state: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from videocolor.cli.main import main
+
+    src = fastai_save(tmp_path / "ColorizeArtistic_gen.pth", artistic_state, wrapped=True, legacy=True)
+    out = tmp_path / "artistic.safetensors"
+    assert main(["models", "convert-deoldify", str(src), "--variant", "artistic", "-o", str(out)]) == 0
+    model = load_weights(out)
+    assert model.render_factor == 35 and model.provenance["variant"] == "artistic"
+    assert len(model.provenance["sha256"]) == 64
+    x = torch.from_numpy(np.load(VECTORS / "in_64x64.npy"))
+    with torch.no_grad():
+        assert (model(x) - torch.from_numpy(np.load(VECTORS / "out_artistic_64x64.npy"))).abs().max() <= 1e-4
+    del model
+    before = out.stat().st_mtime_ns
+    capsys.readouterr()
+    # an existing output, the input as output, and the wrong variant: one-line errors, nothing written
+    bad_out = tmp_path / "video.safetensors"
+    for argv in (
+        [str(src), "--variant", "artistic", "-o", str(out)],
+        [str(src), "--variant", "artistic", "-o", str(src)],
+        [str(src), "--variant", "video", "-o", str(bad_out)],
+    ):
+        assert main(["models", "convert-deoldify", *argv]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("videocolor: error: ") and err.count("\n") == 1
+    assert out.stat().st_mtime_ns == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ColorizeArtistic_gen.pth", "artistic.safetensors"]
+
+
+def test_models_list_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    from videocolor.cli.main import main
+
+    assert main(["models", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert set(rows) == {"artistic", "stable", "video", "fast", "tiny"}
+    assert "218.2M" in rows["video"] and "63.6M" in rows["artistic"]
+    assert "ColorizeVideo_gen.pth" in rows["video"]
