@@ -93,6 +93,8 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
     (tmp / "truncated.mkv").write_bytes(data[: len(data) * 6 // 10])
     mp4 = make_clip(tmp / "good.mp4").read_bytes()
     (tmp / "no_moov.mp4").write_bytes(mp4[: len(mp4) // 2])
+    avi = make_clip(tmp / "good.avi", codec="mpeg4").read_bytes()
+    (tmp / "unknown_codec.avi").write_bytes(avi.replace(b"FMP4", b"QQQQ"))  # a FOURCC no decoder knows
     return {
         "missing": (tmp / "missing.mp4", "input not found"),
         "not a video": (tmp / "text.mp4", "not a readable media file"),
@@ -100,11 +102,21 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
         "zero frames": (tmp / "headers.mkv", "no video frames"),
         "truncated": (tmp / "truncated.mkv", "truncated or corrupt"),
         "corrupt container": (tmp / "no_moov.mp4", "not a readable media file"),
+        "unsupported codec": (tmp / "unknown_codec.avi", "unsupported video codec"),
     }
 
 
 @pytest.mark.parametrize(
-    "case", ["missing", "not a video", "no video stream", "zero frames", "truncated", "corrupt container"]
+    "case",
+    [
+        "missing",
+        "not a video",
+        "no video stream",
+        "zero frames",
+        "truncated",
+        "corrupt container",
+        "unsupported codec",
+    ],
 )
 def test_bad_input_gives_one_line_error_and_no_output(
     tmp_path: Path, weights: str, case: str, capsys
