@@ -120,9 +120,8 @@ def make_clip(
                 part = wave[start : start + chunk]
                 af = av.AudioFrame.from_ndarray(np.stack([part, part]), format="fltp", layout="stereo")
                 af.sample_rate, af.pts = rate, start
-                for frame in _resample(a, af):
-                    for packet in a.encode(frame):
-                        out.mux(packet)
+                for packet in a.encode(af):  # PyAV converts to the encoder's sample format
+                    out.mux(packet)
             for packet in a.encode():
                 out.mux(packet)
 
@@ -137,18 +136,6 @@ def make_clip(
                 packet.stream = sub_stream
                 out.mux(packet)
     return path
-
-
-def _resample(stream: av.audio.stream.AudioStream, frame: av.AudioFrame) -> list[av.AudioFrame]:
-    fmt = stream.codec_context.format.name
-    if fmt == "fltp":
-        return [frame]
-    resampler = av.AudioResampler(format=fmt, layout="stereo", rate=frame.sample_rate)
-    out = []
-    for f in resampler.resample(frame):
-        f.pts = frame.pts
-        out.append(f)
-    return out
 
 
 def make_image(
