@@ -185,3 +185,28 @@ def test_parse_time() -> None:
     assert parse_time("12.5") == 12.5
     assert parse_time("1:02.5") == 62.5
     assert parse_time("1:01:02") == 3662
+
+
+def test_ctrl_c_stops_cleanly_and_leaves_nothing(tmp_path: Path, weights: str) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    clip = make_clip(tmp_path / "long.mkv", frames=240, size=(320, 240), audio=["libopus"])
+    out = tmp_path / "out.mkv"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "videocolor", "colorize", str(clip), "-o", str(out), "--weights", weights,
+         "--render-factor", "8", "--device", "cpu", "--quiet"],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not any(p.name.startswith(".out.partial") for p in tmp_path.iterdir()) and proc.poll() is None:
+        assert time.monotonic() < deadline, "no partial output appeared"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the run finished before the interrupt landed")
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.mkv"]
