@@ -184,3 +184,10 @@ def test_small_critic_patch_logits(nf: int, n_blocks: int, size: int, patches: i
     assert logits.shape == (2, patches)
     logits.mean().backward()
     assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
+def test_save_weights_refuses_a_prepared_model(tmp_path: Path) -> None:
+    model = prepare_for_inference(build_generator("tiny"), "cpu")
+    with pytest.raises(ValueError, match="before prepare_for_inference"):
+        save_weights(model, tmp_path / "x.safetensors", provenance={})
+    assert not list(tmp_path.iterdir())

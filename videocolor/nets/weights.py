@@ -36,6 +36,12 @@ def save_weights(
     tensors = {
         k: (v.to(dtype) if v.is_floating_point() else v).contiguous() for k, v in folded.state_dict().items()
     }
+    with torch.device("meta"):
+        expected = fold_norms(Generator(model.config)).state_dict()
+    if list(expected) != list(tensors):
+        raise ValueError(
+            "save_weights needs the training form of the model (save before prepare_for_inference)"
+        )
     metadata = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
