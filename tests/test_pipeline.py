@@ -203,6 +203,22 @@ def test_colorize_image_keeps_luma_and_depth(tmp_path: Path, tiny_weights: Path,
     assert cv2.imread(str(out16), cv2.IMREAD_UNCHANGED).dtype == np.uint16
 
 
+def test_colorize_image_applies_exif_orientation_and_keeps_alpha(tmp_path: Path, colorizer) -> None:
+    from PIL import Image
+
+    photo = Image.new("RGB", (40, 20), (120, 90, 60))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to display
+    photo.save(tmp_path / "turned.jpg", exif=exif)
+    out = colorize_image(tmp_path / "turned.jpg", tmp_path / "turned.png", colorizer=colorizer)
+    assert cv2.imread(str(out)).shape[:2] == (40, 20)  # as displayed, and the PNG carries no EXIF
+    rgba = np.zeros((20, 30, 4), np.uint8)
+    rgba[..., 3] = 77
+    cv2.imwrite(str(tmp_path / "alpha.png"), rgba)
+    out = colorize_image(tmp_path / "alpha.png", tmp_path / "alpha_colour.png", colorizer=colorizer)
+    assert (cv2.imread(str(out), cv2.IMREAD_UNCHANGED)[..., 3] == 77).all()
+
+
 def test_colorize_folder_of_images_mirrors_the_tree(tmp_path: Path, colorizer) -> None:
     (tmp_path / "in" / "sub").mkdir(parents=True)
     make_image(tmp_path / "in" / "a.png", gray=True)

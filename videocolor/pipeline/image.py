@@ -19,6 +19,7 @@ from videocolor.pipeline.stages import Colorizer, fit_chroma_to_gamut
 __all__ = ["IMAGE_SUFFIXES", "colorize_image", "colorize_images", "is_image"]
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".jp2", ".pgm", ".ppm"}
+_ALPHA_SUFFIXES = {".png", ".webp", ".tif", ".tiff"}
 _MATRIX = MATRICES["bt601"]  # JPEG/sRGB photos: BT.601 luma weights, full range
 
 
@@ -30,15 +31,19 @@ def _read(src: Path) -> tuple[torch.Tensor, np.ndarray | None, float]:
     """(1, 1, H, W) luma in [0, 1], the alpha channel if any, and the code-value scale (255 or 65535)."""
     if not src.is_file():
         raise InputError(f"input not found: {src}")
-    image = cv2.imread(str(src), cv2.IMREAD_UNCHANGED)
+    # ANYDEPTH|ANYCOLOR keeps 16-bit and gray and applies the EXIF orientation (the output has no EXIF);
+    # only UNCHANGED keeps an alpha channel, and it ignores the orientation.
+    image = cv2.imread(str(src), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
     if image is None or image.size == 0:
         raise InputError(f"not a readable image: {src}")
     if image.dtype not in (np.uint8, np.uint16):
         raise InputError(f"unsupported image sample type {image.dtype} in {src}")
     scale = float(np.iinfo(image.dtype).max)
     alpha = None
-    if image.ndim == 3 and image.shape[2] == 4:
-        image, alpha = image[..., :3], image[..., 3]
+    if src.suffix.lower() in _ALPHA_SUFFIXES:
+        full = cv2.imread(str(src), cv2.IMREAD_UNCHANGED)
+        if full is not None and full.ndim == 3 and full.shape[2] == 4 and full.shape[:2] == image.shape[:2]:
+            alpha = full[..., 3]
     pixels = torch.from_numpy(image.astype(np.float32) / scale)
     if pixels.dim() == 2:
         return pixels[None, None], alpha, scale
