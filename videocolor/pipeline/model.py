@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from videocolor.errors import WeightsError
+from videocolor.errors import VideocolorError, WeightsError
 from videocolor.pipeline.options import ColorizeOptions
 from videocolor.pipeline.stages import Colorizer
 
@@ -25,7 +25,7 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise WeightsError(f"--device {name}: no CUDA device is available here (use cpu or auto)")
+        raise VideocolorError(f"--device {name}: no CUDA device is available here (use cpu or auto)")
     return torch.device(name)
 
 
