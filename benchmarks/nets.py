@@ -56,17 +56,18 @@ def cpu_table(variants: list[str], reps: int, big_reps: int, batch: int) -> dict
         model = build_generator(name).eval()
         side = model.config.render_factor * 16
         x = torch.randn(batch, 3, side, side)
-        unfolded = seconds_per_call(model, x, n) / batch
+        unfolded = seconds_per_call(model, x, n)[0] / batch
         folded_model = prepare_for_inference(copy.deepcopy(model), "cpu")
         del model
         xf = x.contiguous(memory_format=torch.channels_last)
-        folded = seconds_per_call(folded_model, xf, n) / batch
+        folded, folded_cpu = (t / batch for t in seconds_per_call(folded_model, xf, n))
         print(
             f"{name:10} {side:>4}x{side:<4} {1 / unfolded:13.2f} {1 / folded:11.2f} {unfolded / folded:8.2f}x"
+            f" {1000 * folded_cpu:20.1f}"
         )
         if name in ("fast", "video"):
             x336 = torch.randn(1, 3, 336, 336).contiguous(memory_format=torch.channels_last)
-            at_336[name] = folded if side == 336 else seconds_per_call(folded_model, x336, n)
+            at_336[name] = (folded, folded_cpu) if side == 336 else seconds_per_call(folded_model, x336, n)
         del folded_model
     return at_336
 
@@ -83,9 +84,8 @@ def gpu_table(variants: list[str], reps: int) -> None:
             for dtype in (torch.float32, torch.float16, torch.bfloat16):
                 model = copy.deepcopy(base).to(device=device, dtype=dtype)
                 x = torch.randn(batch, 3, side, side, device=device, dtype=dtype)
-                fps.append(
-                    batch / seconds_per_call(model, x.contiguous(memory_format=torch.channels_last), reps)
-                )
+                wall, _ = seconds_per_call(model, x.contiguous(memory_format=torch.channels_last), reps)
+                fps.append(batch / wall)
                 del model
             print(f"{name:10} {side:>4}x{side:<4} {batch:>5} " + " ".join(f"{f:9.1f}" for f in fps))
         torch.cuda.empty_cache()
