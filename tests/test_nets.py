@@ -191,3 +191,18 @@ def test_save_weights_refuses_a_prepared_model(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="before prepare_for_inference"):
         save_weights(model, tmp_path / "x.safetensors", provenance={})
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_bf16_autocast_and_bf16_weights(name: str) -> None:
+    """The training stage and the GPU pipeline run under bf16 autocast or with bf16 weights."""
+    model = build_generator(name).train()
+    x = torch.randn(2, 3, 32, 48)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = model(x)
+    y.float().square().mean().backward()
+    assert y.shape == x.shape and torch.isfinite(y).all()
+    prepared = prepare_for_inference(model, "cpu", dtype=torch.bfloat16)
+    with torch.inference_mode():
+        z = prepared(x.to(torch.bfloat16))
+    assert z.dtype == torch.bfloat16 and z.shape == x.shape and torch.isfinite(z).all()
