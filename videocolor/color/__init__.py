@@ -1,6 +1,12 @@
 """Colour-space maths: pure functions over tensors."""
 
-from videocolor.color.imagenet import IMAGENET_MEAN, IMAGENET_STD, luma_to_model_input, model_output_to_rgb
+from videocolor.color.imagenet import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    imagenet_stats,
+    luma_to_model_input,
+    model_output_to_rgb,
+)
 from videocolor.color.ycbcr import (
     MATRICES,
     Matrix,
@@ -23,6 +29,7 @@ __all__ = [
     "analog_to_code",
     "chroma_of",
     "code_to_analog",
+    "imagenet_stats",
     "luma_of",
     "luma_to_model_input",
     "merge_chroma",

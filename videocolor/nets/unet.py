@@ -8,10 +8,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from videocolor.color import MATRICES, imagenet_stats, luma_of
 from videocolor.nets.encoder import ENCODERS, build_encoder, encoder_forward
 from videocolor.nets.layers import ConvUnit, FinalUp, PixelShuffleUp, ResBlock, SigmoidRange, conv
 
-__all__ = ["Generator", "GeneratorConfig", "MergeInput", "UnetBlock"]
+__all__ = ["Generator", "GeneratorConfig", "MergeInput", "UnetBlock", "scale_chroma"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class GeneratorConfig:
     out_stride: resolution of the head relative to the input (1 = DeOldify: final pixel-shuffle to full
         resolution; 2 or 4: the head runs at 1/2 or 1/4 and its output is upsampled bilinearly).
     render_factor: the default render size of weights of this architecture is render_factor * 16.
+    chroma_gain: predicted chroma is scaled by this around the output's own luma (< 1 trades colourfulness
+        for accuracy; calibrated per set of weights on held-out training photos; 1 = DeOldify).
     """
 
     name: str
@@ -42,6 +45,7 @@ class GeneratorConfig:
     dense_merge: bool = True
     res_block: bool = True
     render_factor: int = 35
+    chroma_gain: float = 1.0
 
     def __post_init__(self) -> None:
         if self.encoder not in ENCODERS:
@@ -58,6 +62,8 @@ class GeneratorConfig:
             raise ValueError(f"decoder_widths needs {self.n_blocks} entries, got {len(self.decoder_widths)}")
         if self.attention_block is not None and not 0 <= self.attention_block < self.n_blocks:
             raise ValueError(f"attention_block must be in 0..{self.n_blocks - 1} or None")
+        if not 0.0 <= self.chroma_gain <= 1.0:
+            raise ValueError(f"chroma_gain must be in 0..1, got {self.chroma_gain}")
         if self.render_factor < 1:
             raise ValueError(f"render_factor must be >= 1, got {self.render_factor}")
 
@@ -65,6 +71,18 @@ class GeneratorConfig:
     def n_blocks(self) -> int:
         """One decoder block per skip level from 1/16 (or the deepest kept) down to max(out_stride, 2)."""
         return self.encoder_stages - (1 if self.out_stride == 4 else 0)
+
+
+def scale_chroma(out: torch.Tensor, gain: float) -> torch.Tensor:
+    """Scale the chroma of a normalised RGB output by `gain` around its own luma.
+
+    Chroma is linear in R'G'B' and zero for gray, so the scale holds for every matrix; the colour is taken
+    inside the gamut first, so the result stays there.
+    """
+    mean, std = imagenet_stats(out)
+    rgb = (out * std + mean).clamp(0.0, 1.0)
+    gray = luma_of(rgb, MATRICES["bt601"])
+    return (gray + gain * (rgb - gray) - mean) / std
 
 
 class UnetBlock(nn.Module):
@@ -200,4 +218,6 @@ class Generator(nn.Module):
             h = module(h, x) if isinstance(module, MergeInput) else module(h)
         if h.shape[-2:] != x.shape[-2:]:
             h = F.interpolate(h, x.shape[-2:], mode="bilinear", align_corners=False)
+        if self.config.chroma_gain != 1.0:
+            h = scale_chroma(h, self.config.chroma_gain)
         return h

@@ -1,0 +1,36 @@
+import pytest
+import torch
+
+from videocolor.color import MATRICES, chroma_of, luma_of, model_output_to_rgb
+from videocolor.nets import build_generator
+from videocolor.nets.unet import scale_chroma
+
+
+def test_scale_chroma_by_hand() -> None:
+    # A normalised output whose colour is pure red (1, 0, 0): bt601 luma 0.299 everywhere.
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(3, 1, 1)
+    out = ((torch.tensor([1.0, 0.0, 0.0]).view(3, 1, 1) - mean) / std)[None]
+    rgb = model_output_to_rgb(scale_chroma(out, 0.5))[0, :, 0, 0]
+    # Halfway between red and its gray (0.299): (0.6495, 0.1495, 0.1495).
+    assert rgb.tolist() == pytest.approx([0.6495, 0.1495, 0.1495], abs=1e-5)
+
+
+@pytest.mark.parametrize("matrix", ["bt601", "bt709"])
+def test_generator_gain_scales_chroma_only(matrix: str) -> None:
+    torch.manual_seed(0)
+    plain = build_generator("tiny").eval()
+    half = build_generator("tiny", chroma_gain=0.5).eval()
+    half.load_state_dict(plain.state_dict())
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        a, b = model_output_to_rgb(plain(x)), model_output_to_rgb(half(x))
+    m = MATRICES[matrix]
+    assert torch.allclose(chroma_of(b, m), 0.5 * chroma_of(a, m), atol=1e-5)
+    bt601 = MATRICES["bt601"]
+    assert torch.allclose(luma_of(b, bt601), luma_of(a, bt601), atol=1e-5)
+
+
+def test_gain_out_of_range_is_refused() -> None:
+    with pytest.raises(ValueError, match="chroma_gain"):
+        build_generator("tiny", chroma_gain=1.5)
