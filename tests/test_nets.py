@@ -143,6 +143,19 @@ def test_load_weights_errors_are_one_line(tmp_path: Path) -> None:
     with safe_open(str(good), framework="pt") as fh:
         meta = fh.metadata()
         tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118
+    for name, bad_meta, pattern in (
+        ("list", dict(meta, config="[1, 2]"), "malformed metadata"),
+        ("unknown", dict(meta, config=meta["config"].replace('"layout"', '"shape"')), "unknown architecture"),
+        (
+            "invalid",
+            dict(meta, config=meta["config"].replace('"out_stride": 4', '"out_stride": 3')),
+            "out_stride",
+        ),
+    ):
+        path = tmp_path / f"{name}.safetensors"
+        save_file(tensors, str(path), metadata=bad_meta)
+        with pytest.raises(WeightsError, match=pattern):
+            load_weights(path)
     extra = dict(tensors, **{"layers.99.weight": torch.zeros(1)})
     missing = {k: v for k, v in tensors.items() if k != "layers.4.bn.weight"}
     for name, state, pattern in (

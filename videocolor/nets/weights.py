@@ -74,13 +74,16 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     if meta.get("format_version") != FORMAT_VERSION:
         raise WeightsError(f"{path}: unsupported format version {meta.get('format_version')!r}")
     try:
-        return {
+        info = {
             "config": json.loads(meta["config"]),
             "provenance": json.loads(meta.get("provenance", "{}")),
             "render_factor": int(meta["render_factor"]),
         }
     except (KeyError, ValueError) as exc:
         raise WeightsError(f"{path}: malformed metadata ({first_line(exc)})") from None
+    if not isinstance(info["config"], dict) or not isinstance(info["provenance"], dict):
+        raise WeightsError(f"{path}: malformed metadata (config and provenance must be JSON objects)")
+    return info
 
 
 def load_weights(path: str | Path, *, device: str | torch.device = "cpu") -> Generator:
