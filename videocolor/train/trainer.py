@@ -118,10 +118,12 @@ class Ema:
         self.model = copy.deepcopy(model).eval().requires_grad_(False)
 
     @torch.no_grad()
-    def update(self, model: nn.Module) -> None:
+    def update(self, model: nn.Module, step: int) -> None:
+        # Warm-up (as timm/TF): early on the average follows the weights, or short runs validate noise.
+        decay = min(self.decay, (1.0 + step) / (10.0 + step))
         ema_p = [p for p in self.model.parameters() if p.dtype.is_floating_point]
         src_p = [p for p in model.parameters() if p.dtype.is_floating_point]
-        torch._foreach_lerp_(ema_p, src_p, 1.0 - self.decay)
+        torch._foreach_lerp_(ema_p, src_p, 1.0 - decay)
         for b_ema, b in zip(self.model.buffers(), model.buffers(), strict=True):
             b_ema.copy_(b)
 
@@ -573,7 +575,7 @@ class Trainer:
                     scaler.scale(total / r.accum_steps).backward()
             self._step(opt, gen, scaler)
             if ema is not None:
-                ema.update(gen)
+                ema.update(gen, step)
             step, batches = step + 1, batches + 1
             elapsed = time.monotonic() - t0
             stop, finished = self._should_stop("pretrain_gen", step, p.steps, elapsed)
@@ -811,7 +813,7 @@ class Trainer:
                     scaler_g.scale(g_loss / r.accum_steps).backward()
             self._step(opt_g, gen, scaler_g)
             if ema is not None:
-                ema.update(gen)
+                ema.update(gen, step)
             counters["gen_steps"] += 1
             step, batches = step + 1, batches + 1
             elapsed = time.monotonic() - t0
