@@ -201,3 +201,16 @@ def test_training_imports_and_runs_without_pyav(images: Path, tmp_path: Path) ->
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "run" / "model.safetensors").is_file()
+
+
+@pytest.mark.parametrize(("thresh", "per_gen"), [(10.0, 1), (0.0, 3)])
+def test_adaptive_switch_trains_the_critic_until_its_loss_is_low(
+    images: Path, tmp_path: Path, thresh: float, per_gen: int
+) -> None:
+    # DeOldify's AdaptiveGANSwitcher: the critic steps until its loss < threshold (capped), then the gen.
+    overrides = TINY + ['run.phases=["gan"]', "gan.adaptive=true", f"gan.critic_thresh={thresh}"]
+    cfg = load_train_config(None, [*overrides, "gan.max_critic_steps=3"])
+    run_training(cfg, [images], tmp_path, device="cpu", export=False)
+    state = load_checkpoint(tmp_path / "ckpt" / "gan.pt")
+    assert _opt_steps(state["opt_g"]) == 2
+    assert _opt_steps(state["opt_c"]) == 2 * per_gen
