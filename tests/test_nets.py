@@ -74,11 +74,15 @@ def test_forward_and_backward_every_small_variant(name: str) -> None:
     assert sum(float(g.abs().sum()) for g in grads) > 0
 
 
+# DeOldify's layout (full-resolution tail: final shuffle, dense merge, res block) at a small width
+MINI_DEOLDIFY = GeneratorConfig("mini", encoder="resnet18", middle_widths=(64, 64), nf_factor=0.25)
+
+
 @pytest.mark.parametrize("size", [(48, 80), (37, 91)])
-def test_fast_and_tiny_accept_any_size(size: tuple[int, int]) -> None:
-    for name in ("fast", "tiny"):
+def test_every_layout_accepts_any_size(size: tuple[int, int]) -> None:
+    for model in (build_generator("fast"), build_generator("tiny"), Generator(MINI_DEOLDIFY)):
         x = torch.randn(1, 3, *size)
-        model = calibrated(build_generator(name), x)
+        model = calibrated(model, x)
         with torch.no_grad():
             y = model(x)
         assert y.shape == x.shape and torch.isfinite(y).all()
