@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
+from torch.nn.utils.spectral_norm import SpectralNorm, SpectralNormLoadStateDictPreHook
 from torchvision.models.resnet import BasicBlock, Bottleneck
 
 from videocolor.nets.layers import WeightNormConv2d
@@ -13,7 +14,7 @@ __all__ = ["fold_norms", "prepare_for_inference"]
 
 
 def _has_spectral_norm(module: nn.Module) -> bool:
-    return any(type(hook).__name__ == "SpectralNorm" for hook in module._forward_pre_hooks.values())
+    return any(isinstance(hook, SpectralNorm) for hook in module._forward_pre_hooks.values())
 
 
 def _plain_conv(wn: WeightNormConv2d) -> nn.Conv2d:
@@ -36,7 +37,7 @@ def fold_norms(model: nn.Module) -> nn.Module:
             nn.utils.remove_spectral_norm(module)
             # torch leaves its (wrapped) legacy-layout load hook behind, which would then demand weight_orig
             for key, hook in list(module._load_state_dict_pre_hooks.items()):
-                if type(getattr(hook, "hook", hook)).__name__ == "SpectralNormLoadStateDictPreHook":
+                if isinstance(getattr(hook, "hook", hook), SpectralNormLoadStateDictPreHook):
                     del module._load_state_dict_pre_hooks[key]
         for name, child in list(module.named_children()):
             if isinstance(child, WeightNormConv2d):
