@@ -43,7 +43,7 @@ def load_deoldify_generator(path: str | Path, variant: str) -> Generator:
         raise WeightsError(
             f"{path}: not a PyTorch checkpoint ({type(exc).__name__}: {first_line(exc)})"
         ) from None
-    # Learner.load's rule: exactly {'model', 'opt'} at the top means a wrapped state dict
+    # Learner.save wraps the state dict as {'model', 'opt'} (Learner.load unwraps it; 'model' alone too)
     if isinstance(obj, Mapping) and "model" in obj and set(obj) <= {"model", "opt"}:
         obj = obj["model"]
     if not isinstance(obj, Mapping) or not all(
