@@ -1,13 +1,15 @@
-"""`videocolor colorize INPUT -o OUTPUT`: a video, a photo, or a folder of photos."""
+"""`videocolor colorize INPUT... -o OUTPUT`: a video, a photo, a folder of photos, or a batch of videos."""
 
 from __future__ import annotations
 
 import argparse
+import glob
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
+from videocolor.batch.inputs import VIDEO_EXTENSIONS
 from videocolor.errors import InputError, OutputError
 
 __all__ = ["parse_time", "register"]
@@ -32,7 +34,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Colorize a video (every frame, timestamp, audio and subtitle track kept; the output's "
         "luma is the input's), a photo, or every photo in a folder (-o is then a folder).",
     )
-    p.add_argument("input", type=Path, help="video file, image file, or folder of images")
+    p.add_argument(
+        "input",
+        type=Path,
+        nargs="+",
+        help="video file, image file, or folder of images; several inputs, globs or a folder of videos "
+        "are colorized as a batch (as `videocolor batch`) into the folder -o",
+    )
     p.add_argument("-o", "--output", type=Path, required=True, help="output file (or folder)")
     p.add_argument(
         "--preset", help="options preset: a name in pipelines/ (e.g. preview, archival-master) or a .toml"
@@ -116,11 +124,60 @@ class _Bar:
             self.bar.close()
 
 
+# Options `colorize` shares with `videocolor batch`, by attribute name.
+_BATCH_SHARED = (
+    "preset",
+    "model",
+    "weights",
+    "render_factor",
+    "render_mode",
+    "batch_size",
+    "device",
+    "smoothing",
+    "smoothing_strength",
+    "codec",
+    "crf",
+    "encoder_preset",
+    "pix_fmt",
+    "overwrite",
+)
+
+
+def _is_batch(args: argparse.Namespace) -> bool:
+    """Several inputs, a glob, or a folder holding videos and no photos: the batch runner's job."""
+    from videocolor.pipeline import is_image
+
+    if len(args.input) > 1 or glob.has_magic(str(args.input[0])):
+        return True
+    folder = args.input[0]
+    if not folder.is_dir():
+        return False
+    files = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    return not any(is_image(p) for p in files) and any(p.suffix.lower() in VIDEO_EXTENSIONS for p in files)
+
+
+def _run_batch(args: argparse.Namespace) -> int:
+    from videocolor.cli import batch
+
+    for flag in ("start", "duration", "container"):
+        if getattr(args, flag) is not None:
+            raise InputError(f"--{flag} applies to one input, not to a batch")
+    parser = argparse.ArgumentParser(prog="videocolor")
+    batch.register(parser.add_subparsers())
+    ns = parser.parse_args(["batch", *map(str, args.input), "-o", str(args.output)])
+    for name in _BATCH_SHARED:
+        setattr(ns, name, getattr(args, name))
+    ns.no_progress = args.quiet
+    return int(ns.func(ns))
+
+
 def run(args: argparse.Namespace) -> int:
     from videocolor.pipeline import colorize_image, colorize_images, colorize_video, is_image
 
+    if _is_batch(args):
+        return _run_batch(args)
     options = _options(args)
-    src, dst = args.input, args.output
+    src, dst = args.input[0], args.output
     if not src.exists():
         raise InputError(f"input not found: {src}")
     if src.is_dir():
