@@ -1,6 +1,6 @@
 """Generator throughput: frames/s per variant at its default render size, folded vs unfolded weights.
 
-    python benchmarks/nets.py [--variants fast,video,...] [--threads 2] [--reps 3] [--big-reps 2] [--batch 1]
+    python benchmarks/nets.py [--variants fast,video] [--threads 1,2] [--reps 5] [--big-reps 2] [--batch 1]
 
 CPU, float32, batch 1 (or --batch), `torch.set_num_threads(--threads)`, random weights (timing does not
 depend on the weight values), under torch.inference_mode. "unfolded" is the training form (spectral/weight
@@ -8,6 +8,10 @@ norm recomputed on every call, BatchNorm separate); "folded" is `prepare_for_inf
 folded, channels_last). Then the fast/video ratio at render factor 21 (336x336), both folded, measured in
 this run (target >= 20x), and the GPU figures (fp32, fp16 and bf16 weights, batch 1 and 8) when CUDA is
 available. The big DeOldify nets take seconds per frame here: they run 1 warm-up + --big-reps timed calls.
+
+On a 2-core machine shared with other busy processes, 2 intra-op threads can be many times slower than 1
+for the small nets (each of their many short parallel regions waits for a descheduled peer thread);
+compare `--threads 1,2` there.
 """
 
 from __future__ import annotations
@@ -74,7 +78,7 @@ def cpu_table(variants: list[str], reps: int, big_reps: int, batch: int) -> dict
 
 def gpu_table(variants: list[str], reps: int) -> None:
     device = torch.device("cuda")
-    print(f"\nGPU {torch.cuda.get_device_name(device)}: frames/s, folded, channels_last")
+    print(f"GPU {torch.cuda.get_device_name(device)}: frames/s, folded, channels_last")
     print(f"{'variant':10} {'size':>9} {'batch':>5} {'fp32':>9} {'fp16':>9} {'bf16':>9}")
     for name in variants:
         base = prepare_for_inference(build_generator(name).eval(), "cpu")
@@ -96,23 +100,25 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--variants", default=",".join(list_generators()))
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", default="2", help="intra-op thread counts to run, e.g. 1,2")
     parser.add_argument("--reps", type=int, default=5, help="timed calls for the small variants")
     parser.add_argument("--big-reps", type=int, default=2, help="timed calls for artistic/stable/video")
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--no-gpu", action="store_true")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)  # random weights must not hit the slow denormal path
     variants = [v for v in args.variants.split(",") if v]
-    at_336 = cpu_table(variants, args.reps, args.big_reps, args.batch)
-    if {"fast", "video"} <= set(at_336):
-        (fast, fast_cpu), (video, video_cpu) = at_336["fast"], at_336["video"]
-        print(
-            f"\nrender factor 21 (336x336), folded fp32: fast {1 / fast:.2f} fps, video {1 / video:.3f} fps"
-            f" -> fast is {video / fast:.1f}x faster in wall time, {video_cpu / fast_cpu:.1f}x in CPU time"
-            " (target >= 20x)"
-        )
+    for threads in (int(t) for t in args.threads.split(",")):
+        torch.set_num_threads(threads)
+        at_336 = cpu_table(variants, args.reps, args.big_reps, args.batch)
+        if {"fast", "video"} <= set(at_336):
+            (fast, fast_cpu), (video, video_cpu) = at_336["fast"], at_336["video"]
+            print(
+                f"render factor 21 (336x336), folded fp32: fast {1 / fast:.2f} fps, video {1 / video:.3f} fps"
+                f" -> fast is {video / fast:.1f}x faster in wall time,"
+                f" {video_cpu / fast_cpu:.1f}x in CPU time (target >= 20x)"
+            )
+        print()
     if torch.cuda.is_available() and not args.no_gpu:
         gpu_table(variants, args.reps)
 
