@@ -9,15 +9,17 @@ folded, channels_last). Then the fast/video ratio at render factor 21 (336x336),
 this run (target >= 20x), and the GPU figures (fp32, fp16 and bf16 weights, batch 1 and 8) when CUDA is
 available. The big DeOldify nets take seconds per frame here: they run 1 warm-up + --big-reps timed calls.
 
-On a 2-core machine shared with other busy processes, 2 intra-op threads can be many times slower than 1
-for the small nets (each of their many short parallel regions waits for a descheduled peer thread);
-compare `--threads 1,2` there.
+On a machine shared with other busy processes, OpenMP's default spin-waiting makes 2 intra-op threads
+many times slower than 1 for the small nets (measured here: fast 870 ms vs 54 ms per frame with one
+other colorize job running); `OMP_WAIT_POLICY=PASSIVE` (set before torch loads) removes that. The policy
+in effect is printed; compare `--threads 1,2`.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import os
 import statistics
 import time
 
@@ -49,7 +51,8 @@ def cpu_table(variants: list[str], reps: int, big_reps: int, batch: int) -> dict
 
     CPU seconds per frame (all threads) are printed too: on a machine shared with other jobs they move
     far less than wall time does."""
-    print(f"CPU fp32, {torch.get_num_threads()} threads, batch {batch}")
+    policy = os.environ.get("OMP_WAIT_POLICY", "unset")
+    print(f"CPU fp32, {torch.get_num_threads()} threads, batch {batch}, OMP_WAIT_POLICY {policy}")
     print(
         f"{'variant':10} {'size':>9} {'unfolded fps':>13} {'folded fps':>11} {'speed-up':>9}"
         f" {'folded CPU ms/frame':>20}"
