@@ -1,6 +1,6 @@
 """Pack a folder of frames (sorted by name) into a lossless H.264 .mkv, e.g. DAVIS sequences for scoring.
 
-    python scripts/frames_to_video.py ../shared/data/davis/tennis -o tennis.mkv [--fps 24]
+python scripts/frames_to_video.py ../shared/data/davis/tennis -o tennis.mkv [--fps 24]
 """
 
 from __future__ import annotations
