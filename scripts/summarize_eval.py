@@ -14,8 +14,9 @@ def _load(path: Path) -> dict | None:
     return json.loads(path.read_text()) if path.exists() and path.stat().st_size else None
 
 
-def _f(v: float | None, fmt: str) -> str:
-    return "-" if v is None else format(v, fmt)
+def _f(v: float | str | None, fmt: str) -> str:
+    # JSON carries non-finite numbers as strings ("nan", "inf").
+    return "-" if v is None or isinstance(v, str) else format(v, fmt)
 
 
 def clip_rows(doc: dict, label: str) -> list[str]:
@@ -48,13 +49,18 @@ def main() -> None:
             if doc:
                 print(f"\n### {title}, smoothing {mode}\n\n{HEADER}")
                 print("\n".join(clip_rows(doc, mode)))
-    photos = sorted(args.folder.glob("photos_*.json"))
-    if photos:
-        print(f"\n### eval_images/\n\n{HEADER}")
-        for p in photos:
-            doc = _load(p)
-            if doc:
-                print(clip_rows({"clips": [], "summary": doc["summary"]}, p.stem[7:])[0])
+    docs = {p.stem[7:]: _load(p) for p in sorted(args.folder.glob("photos_*.json"))}
+    docs = {k: d for k, d in docs.items() if d}
+    if docs:
+        print(f"\n### eval_images/ (photos)\n\n{HEADER}")
+        for name, doc in docs.items():
+            print(clip_rows({"clips": [], "summary": doc["summary"]}, name)[0].replace(f"mean ({name})", name))
+        n = sum(d["summary"]["clips"] for d in docs.values())
+        pooled = {
+            k: sum(d["summary"][k] * d["summary"]["clips"] for d in docs.values()) / n
+            for k in ("psnr", "psnr_gray", "ssim", "cf", "cf_truth")
+        }
+        print(clip_rows({"clips": [], "summary": pooled}, f"all {n} photos")[0])
     davis = sorted(args.folder.glob("davis_*.json"))
     if davis:
         print(f"\n### DAVIS (smoothing flow)\n\n{HEADER}")
