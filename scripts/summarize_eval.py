@@ -54,7 +54,8 @@ def main() -> None:
     if docs:
         print(f"\n### eval_images/ (photos)\n\n{HEADER}")
         for name, doc in docs.items():
-            print(clip_rows({"clips": [], "summary": doc["summary"]}, name)[0].replace(f"mean ({name})", name))
+            row = clip_rows({"clips": [], "summary": doc["summary"]}, name)[0]
+            print(row.replace(f"mean ({name})", name))
         n = sum(d["summary"]["clips"] for d in docs.values())
         pooled = {
             k: sum(d["summary"][k] * d["summary"]["clips"] for d in docs.values()) / n
