@@ -13,7 +13,6 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-import torch
 from media import make_clip, read_packets
 
 from videocolor.batch import SegmentOptions, expand_inputs, run_batch
@@ -31,16 +30,6 @@ OPTIONS = {"render_factor": 4, "batch_size": 4, "device": "cpu", "encode_preset"
 
 
 @pytest.fixture(scope="module")
-def weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from videocolor.nets import build_generator, save_weights
-
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
-    save_weights(build_generator("tiny"), path, provenance={"note": "random weights for tests"})
-    return path
-
-
-@pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_clip(tmp_path_factory.mktemp("clip") / "reel.mp4", frames=72, audio=["aac"])
 
@@ -55,12 +44,12 @@ def frames_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def cli_run(clip: Path, outdir: Path, weights: Path, kill_at: str | None = None) -> int:
+def cli_run(clip: Path, outdir: Path, tiny_weights: Path, kill_at: str | None = None) -> int:
     env = {k: v for k, v in os.environ.items() if k != ENV}
     if kill_at:
         env[ENV] = kill_at
     cmd = [sys.executable, "-m", "videocolor", "batch", str(clip), "-o", str(outdir), "--weights"]
-    cmd += [str(weights), *SEGMENT_FLAGS, "--no-scene-cuts", "--render-factor", "4", "--device", "cpu"]
+    cmd += [str(tiny_weights), *SEGMENT_FLAGS, "--no-scene-cuts", "--render-factor", "4", "--device", "cpu"]
     # libx264's look-ahead (every preset but ultrafast) is not repeatable in a process where torch has
     # run: two encodes of the same frames can differ (it reads uninitialised memory; MALLOC_PERTURB_
     # makes it repeatable). Bit-exact redo needs a repeatable encoder, so this test pins one.
@@ -75,10 +64,10 @@ def segment_log(outdir: Path) -> list[tuple[str, float | None]]:
 
 
 def test_sigkill_anywhere_then_rerun_gives_the_uninterrupted_output(
-    clip: Path, weights: Path, tmp_path: Path
+    clip: Path, tiny_weights: Path, tmp_path: Path
 ):
     reference = tmp_path / "reference"
-    assert cli_run(clip, reference, weights) == 0
+    assert cli_run(clip, reference, tiny_weights) == 0
     expected = frames_digest(reference / clip.name)
     assert len(segment_log(reference)) == 2  # keyframes at frames 0 and 24
     assert read_packets(reference / clip.name, "audio") == read_packets(clip, "audio")  # (e)
@@ -86,11 +75,11 @@ def test_sigkill_anywhere_then_rerun_gives_the_uninterrupted_output(
     # Inside the second segment, right after the first part is recorded, and halfway through assembly.
     for kill_at in ("segment-frame:30", "segment-done:1", "assembly-packet:40"):
         outdir = tmp_path / kill_at.replace(":", "-")
-        assert cli_run(clip, outdir, weights, kill_at) == -signal.SIGKILL, kill_at
+        assert cli_run(clip, outdir, tiny_weights, kill_at) == -signal.SIGKILL, kill_at
         final = outdir / clip.name
         assert not final.exists(), f"{kill_at}: a partial file at the final path"
         before = segment_log(outdir)
-        assert cli_run(clip, outdir, weights) == 0
+        assert cli_run(clip, outdir, tiny_weights) == 0
         assert frames_digest(final) == expected, kill_at
         after = segment_log(outdir)
         # Segments finished before the kill were not redone (their recorded timings are unchanged).
@@ -102,7 +91,7 @@ def test_sigkill_anywhere_then_rerun_gives_the_uninterrupted_output(
 
 
 def test_a_corrupt_file_fails_alone(
-    clip: Path, weights: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    clip: Path, tiny_weights: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
     reels = tmp_path / "reels"
     (reels / "sub").mkdir(parents=True)
@@ -111,7 +100,7 @@ def test_a_corrupt_file_fails_alone(
         (reels / name).write_bytes(short.read_bytes())
     (reels / "sub" / "broken.mp4").write_bytes(short.read_bytes()[:300])  # header, no media data
     out = tmp_path / "out"
-    code = main(["batch", str(reels), "-o", str(out), "--weights", str(weights), "--render-factor", "4",
+    code = main(["batch", str(reels), "-o", str(out), "--weights", str(tiny_weights), "--render-factor", "4",
                  "--device", "cpu", "--no-progress", "--no-scene-cuts"])  # fmt: skip
     assert code != 0
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.mp4")) == [
@@ -132,26 +121,26 @@ def test_a_corrupt_file_fails_alone(
     assert [s for name, (s, _) in states.items() if name != "broken.mp4"] == [ItemState.DONE] * 3
 
 
-def _run_local(clip: Path, outdir: Path, weights: Path, segments: SegmentOptions) -> Path:
+def _run_local(clip: Path, outdir: Path, tiny_weights: Path, segments: SegmentOptions) -> Path:
     items = expand_inputs([str(clip)], outdir)
-    options = {**OPTIONS, "weights": str(weights)}
+    options = {**OPTIONS, "weights": str(tiny_weights)}
     executor = LocalExecutor()
     report = run_batch(items, outdir, executor, options=options, segment_options=segments, progress=False)
     assert report.failed == 0, report
     return items[0].output
 
 
-def test_ray_cluster_gives_the_local_frames(clip: Path, weights: Path, tmp_path: Path) -> None:
+def test_ray_cluster_gives_the_local_frames(clip: Path, tiny_weights: Path, tmp_path: Path) -> None:
     ray = pytest.importorskip("ray", reason='Ray is not installed (pip install "ray[default]")')
     from videocolor.batch.executors import RayExecutor
 
-    local = _run_local(clip, tmp_path / "local", weights, SEGMENTS)
+    local = _run_local(clip, tmp_path / "local", tiny_weights, SEGMENTS)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         executor = RayExecutor(workers=2)
         items = expand_inputs([str(clip)], tmp_path / "ray")
         report = run_batch(
-            items, tmp_path / "ray", executor, options={**OPTIONS, "weights": str(weights)},
+            items, tmp_path / "ray", executor, options={**OPTIONS, "weights": str(tiny_weights)},
             segment_options=SEGMENTS, progress=False,
         )  # fmt: skip
         executor.close()
@@ -191,7 +180,7 @@ def chroma_steps(path: Path) -> np.ndarray:
     return np.array([np.abs(b - a).mean() for a, b in zip(planes, planes[1:], strict=False)])
 
 
-def test_no_colour_jump_at_a_segment_seam(weights: Path, tmp_path: Path) -> None:
+def test_no_colour_jump_at_a_segment_seam(tiny_weights: Path, tmp_path: Path) -> None:
     """The chroma step into a segment's first frame is no larger than the largest step between two frames
     of one segment; without warm-up frames it is (so the measure does see seams)."""
     clip = smooth_clip(tmp_path / "smooth.mp4")
@@ -199,7 +188,7 @@ def test_no_colour_jump_at_a_segment_seam(weights: Path, tmp_path: Path) -> None
     for warmup in (16, 0):
         outdir = tmp_path / f"warmup-{warmup}"
         options = SegmentOptions(target_s=1, min_s=0.5, max_s=2, warmup_frames=warmup, scene_cuts=False)
-        steps[warmup] = chroma_steps(_run_local(clip, outdir, weights, options))
+        steps[warmup] = chroma_steps(_run_local(clip, outdir, tiny_weights, options))
     with JobStore(tmp_path / "warmup-16", lock=False) as store:
         starts = [s.start_pts for s in store.segments(store.items()[0].id)][1:]
     with av.open(str(clip)) as container:

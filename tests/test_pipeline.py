@@ -28,16 +28,6 @@ from videocolor.pipeline import (
 
 
 @pytest.fixture(scope="module")
-def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from videocolor.nets import build_generator, save_weights
-
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
-    save_weights(build_generator("tiny"), path, provenance={"source": "random init (tests)"})
-    return path
-
-
-@pytest.fixture(scope="module")
 def options(tiny_weights: Path) -> ColorizeOptions:
     return ColorizeOptions(weights=str(tiny_weights), device="cpu", render_factor=4, batch_size=3)
 

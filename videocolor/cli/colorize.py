@@ -12,7 +12,7 @@ from typing import Any
 from videocolor.batch.inputs import VIDEO_EXTENSIONS
 from videocolor.errors import InputError, OutputError
 
-__all__ = ["parse_time", "register"]
+__all__ = ["options_from_args", "parse_time", "register"]
 
 _TIME = re.compile(r"^(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d*)?)$")
 
@@ -78,28 +78,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _options(args: argparse.Namespace) -> Any:
+def options_from_args(args: argparse.Namespace, **extra: Any) -> Any:
+    """ColorizeOptions from a preset and the flags a parser defines (absent flags leave preset values);
+    `extra` adds or replaces load_options keywords."""
     from videocolor.pipeline import load_options
 
-    return load_options(
-        args.preset,
-        model=args.model,
-        weights=args.weights,
-        render_factor=args.render_factor,
-        render_mode=args.render_mode,
-        batch_size=args.batch_size,
-        device=args.device,
-        start=args.start,
-        duration=args.duration,
-        overwrite=True if args.overwrite else None,
-        smoothing_mode=args.smoothing,
-        smoothing_strength=args.smoothing_strength,
-        encode_codec=args.codec,
-        encode_crf=args.crf,
-        encode_preset=args.encoder_preset,
-        encode_pix_fmt=args.pix_fmt,
-        encode_container=args.container,
-    )
+    def flag(name: str) -> Any:
+        return getattr(args, name, None)
+
+    kwargs = {
+        "model": flag("model"),
+        "weights": flag("weights"),
+        "render_factor": flag("render_factor"),
+        "render_mode": flag("render_mode"),
+        "batch_size": flag("batch_size"),
+        "device": flag("device"),
+        "start": flag("start"),
+        "duration": flag("duration"),
+        "overwrite": True if flag("overwrite") else None,
+        "smoothing_mode": flag("smoothing"),
+        "smoothing_strength": flag("smoothing_strength"),
+        "encode_codec": flag("codec"),
+        "encode_crf": flag("crf"),
+        "encode_preset": flag("encoder_preset"),
+        "encode_pix_fmt": flag("pix_fmt"),
+        "encode_container": flag("container"),
+    }
+    return load_options(args.preset, **(kwargs | extra))
 
 
 class _Bar:
@@ -176,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
 
     if _is_batch(args):
         return _run_batch(args)
-    options = _options(args)
+    options = options_from_args(args)
     src, dst = args.input[0], args.output
     if not src.exists():
         raise InputError(f"input not found: {src}")

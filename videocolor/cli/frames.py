@@ -8,7 +8,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from videocolor.cli.colorize import parse_time
+from videocolor.cli.colorize import options_from_args, parse_time
 from videocolor.errors import OutputError
 
 __all__ = ["register"]
@@ -19,22 +19,12 @@ def _run(args: argparse.Namespace) -> int:
 
     from videocolor.config import config_to_dict
     from videocolor.io import probe
-    from videocolor.pipeline import load_colorizer, load_options
+    from videocolor.pipeline import load_colorizer
     from videocolor.report import FrameRecord, FrameShots, ReportWriter, Selection, run_debug, summary
 
-    options = load_options(
-        args.preset,
-        model=args.model,
-        weights=args.weights,
-        render_factor=args.render_factor,
-        render_mode=args.render_mode,
-        batch_size=args.batch_size,
-        device=args.device,
-        start=args.start,
-        duration=args.duration,
-        smoothing_mode=args.smoothing,
-        smoothing_strength=args.smoothing_strength,
-        smoothing_backward_pass=True if args.backward_pass else None,
+    # The folder's --overwrite is not the video output's: frames writes no video.
+    options = options_from_args(
+        args, overwrite=None, smoothing_backward_pass=True if args.backward_pass else None
     )
     selection = Selection(tuple(args.frame), tuple(args.time), args.every, args.cuts)
     if selection.empty:

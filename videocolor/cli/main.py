@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from videocolor.errors import VideocolorError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "run_command"]
 
 # Each module defines `register(subparsers)`, which adds its subcommand and sets `func(args) -> int`.
 _COMMANDS = (
@@ -35,9 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def run_command(args: argparse.Namespace) -> int:
+    """Run a parsed command: logging as asked, user errors as one line (exit 2), Ctrl-C as exit 130."""
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="videocolor: %(message)s"
     )
@@ -51,6 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("videocolor: interrupted", file=sys.stderr)
         return 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -4,28 +4,17 @@ subcommands, so it runs where PyAV is missing (training machines need only torch
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
+from videocolor.cli.main import run_command
 from videocolor.cli.train import add_actions
-from videocolor.errors import VideocolorError
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m videocolor.train", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks and debug logs")
     add_actions(parser)
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO, format="videocolor: %(message)s"
-    )
-    try:
-        return int(args.func(args) or 0)
-    except VideocolorError as exc:
-        if args.verbose:
-            raise
-        print(f"videocolor: error: {exc}", file=sys.stderr)
-        return 2
+    return run_command(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

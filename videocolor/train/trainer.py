@@ -446,6 +446,25 @@ class Trainer:
         if keep:
             save_checkpoint(self._path(phase, f"-step{state['step']:07d}"), full)
 
+    def _validate_and_keep_best(
+        self,
+        phase: str,
+        gen: nn.Module,
+        ema: Ema | None,
+        step: int,
+        elapsed: float,
+        postfix: dict[str, Any],
+        best: float,
+    ) -> tuple[dict[str, float], float]:
+        """Validate the (EMA) generator, log and show the numbers, keep the best checkpoint."""
+        metrics = self._validate_generator(ema.model if ema else gen, phase, step)
+        self._log({"kind": "val", "phase": phase, "step": step, "time": round(elapsed, 1), **metrics})
+        postfix.update(val_gain=f"{metrics['psnr_gain']:+.2f}dB", cf=f"{metrics['cf_ratio']:.2f}")
+        if metrics["score"] > best:
+            best = metrics["score"]
+            self._save_best(phase, gen, ema, step, metrics)
+        return metrics, best
+
     def _save_best(
         self, phase: str, gen: nn.Module, ema: Ema | None, step: int, metrics: dict[str, float]
     ) -> None:
@@ -598,20 +617,9 @@ class Trainer:
                     }
                 )
             if (step % r.val_every == 0 or finished) and len(self.val_rgb) and self.env.main:
-                metrics = self._validate_generator(ema.model if ema else gen, "pretrain_gen", step)
-                self._log(
-                    {
-                        "kind": "val",
-                        "phase": "pretrain_gen",
-                        "step": step,
-                        "time": round(elapsed, 1),
-                        **metrics,
-                    }
+                metrics, best = self._validate_and_keep_best(
+                    "pretrain_gen", gen, ema, step, elapsed, postfix, best
                 )
-                postfix.update(val_gain=f"{metrics['psnr_gain']:+.2f}dB", cf=f"{metrics['cf_ratio']:.2f}")
-                if metrics["score"] > best:
-                    best = metrics["score"]
-                    self._save_best("pretrain_gen", gen, ema, step, metrics)
             bar.set_postfix(postfix, refresh=False)
             bar.update(1)
             if step % r.ckpt_every == 0 or stop:
@@ -843,12 +851,7 @@ class Trainer:
                     }
                 )
             if (step % r.val_every == 0 or finished) and len(self.val_rgb) and self.env.main:
-                metrics = self._validate_generator(ema.model if ema else gen, "gan", step)
-                self._log({"kind": "val", "phase": "gan", "step": step, "time": round(elapsed, 1), **metrics})
-                postfix.update(val_gain=f"{metrics['psnr_gain']:+.2f}dB", cf=f"{metrics['cf_ratio']:.2f}")
-                if metrics["score"] > best:
-                    best = metrics["score"]
-                    self._save_best("gan", gen, ema, step, metrics)
+                metrics, best = self._validate_and_keep_best("gan", gen, ema, step, elapsed, postfix, best)
             bar.set_postfix(postfix, refresh=False)
             bar.update(1)
             if step % r.ckpt_every == 0 or stop:
