@@ -19,7 +19,14 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from videocolor.color import MATRICES, chroma_of, luma_to_model_input, merge_chroma, model_output_to_rgb
+from videocolor.color import (
+    MATRICES,
+    chroma_of,
+    luma_of,
+    luma_to_model_input,
+    merge_chroma,
+    model_output_to_rgb,
+)
 from videocolor.metrics.image import colourfulness, psnr
 from videocolor.nets import load_weights, prepare_for_inference
 from videocolor.train.data import ImageCache, find_sources, split_sources, validation_batch
@@ -59,7 +66,7 @@ def main() -> None:
     rgb_u8, _ = validation_batch(ImageCache(val, args.size), args.size, args.limit)
     m = MATRICES["bt601"]
     rgb = rgb_u8.float() / 255
-    luma = (m.kr * rgb[:, :1] + m.kg * rgb[:, 1:2] + m.kb * rgb[:, 2:]).clamp(0, 1)
+    luma = luma_of(rgb, m).clamp(0, 1)
     model = prepare_for_inference(load_weights(args.weights), "cpu")
     with torch.inference_mode():
         chroma = torch.cat(
