@@ -31,6 +31,21 @@ def test_generator_gain_scales_chroma_only(matrix: str) -> None:
     assert torch.allclose(luma_of(b, bt601), luma_of(a, bt601), atol=1e-5)
 
 
+def test_gain_above_one_stays_in_gamut_by_hand() -> None:
+    # Red (0.8, 0.3, 0.3): bt601 luma 0.4495, so R' - Y' = 0.3505 and G' - Y' = B' - Y' = -0.1495.
+    # Gain 2 would put R' at 1.15; the largest scale keeping R' <= 1 is (1 - 0.4495) / 0.3505 = 1.5706.
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(3, 1, 1)
+    out = ((torch.tensor([0.8, 0.3, 0.3]).view(3, 1, 1) - mean) / std)[None]
+    rgb = model_output_to_rgb(scale_chroma(out, 2.0))[0, :, 0, 0]
+    s = (1 - 0.4495) / 0.3505
+    assert rgb.tolist() == pytest.approx([1.0, 0.4495 - s * 0.1495, 0.4495 - s * 0.1495], abs=1e-4)
+    small = model_output_to_rgb(scale_chroma(out, 1.2))[0, :, 0, 0]  # in gamut: scaled exactly
+    assert small.tolist() == pytest.approx(
+        [0.4495 + 1.2 * 0.3505, 0.4495 - 1.2 * 0.1495, 0.4495 - 1.2 * 0.1495], abs=1e-4
+    )
+
+
 def test_gain_out_of_range_is_refused() -> None:
     with pytest.raises(ValueError, match="chroma_gain"):
-        build_generator("tiny", chroma_gain=1.5)
+        build_generator("tiny", chroma_gain=2.5)

@@ -8,6 +8,7 @@ from videocolor.color import (
     analog_to_code,
     chroma_of,
     code_to_analog,
+    fit_chroma_to_gamut,
     luma_of,
     luma_to_model_input,
     merge_chroma,
@@ -105,3 +106,11 @@ def test_model_space_round_trip() -> None:
 def test_bad_shapes_name_the_shape() -> None:
     with pytest.raises(ValueError, match=r"\(4, 4\)"):
         luma_of(torch.zeros(4, 4), MATRICES["bt601"])
+
+
+def test_fit_chroma_to_gamut_scales_only_what_leaves_rgb() -> None:
+    luma = torch.tensor([0.5, 0.5]).view(1, 1, 1, 2)
+    chroma = torch.tensor([[0.0, 0.0], [0.5, 0.1]]).view(1, 2, 1, 2)  # Cr 0.5 at Y' 0.5: R' = 1.201 in BT.601
+    fitted = fit_chroma_to_gamut(luma, chroma, MATRICES["bt601"])
+    assert fitted[0, 1, 0, 0].item() == pytest.approx(0.5 * 0.5 / (2 * (1 - 0.299) * 0.5))  # R' lands on 1
+    assert fitted[0, 1, 0, 1].item() == pytest.approx(0.1)  # in gamut: untouched

@@ -10,7 +10,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import torch
 from media import duration_of, make_clip, make_image, read_packets, read_video
 
 from videocolor.io import MediaWriter, decode_frames, probe
@@ -20,7 +19,6 @@ from videocolor.pipeline import (
     colorize_image,
     colorize_images,
     colorize_video,
-    fit_chroma_to_gamut,
     load_colorizer,
     render_shape,
     threaded,
@@ -50,14 +48,6 @@ def test_render_shape_stretch_and_pad() -> None:
     # Same pixel count as 336 x 336 at 4:3: scale 336 / sqrt(480 * 640) -> 291 x 388, padded to 320 x 416.
     assert render_shape(480, 640, 336, "pad") == ((320, 416), (291, 388))
     assert render_shape(50, 66, 64, "pad") == ((64, 96), (56, 74))
-
-
-def test_fit_chroma_to_gamut_scales_only_what_leaves_rgb() -> None:
-    luma = torch.tensor([0.5, 0.5]).view(1, 1, 1, 2)
-    chroma = torch.tensor([[0.0, 0.0], [0.5, 0.1]]).view(1, 2, 1, 2)  # Cr 0.5 at Y' 0.5: R' = 1.201 in BT.601
-    fitted = fit_chroma_to_gamut(luma, chroma, "bt601")
-    assert fitted[0, 1, 0, 0].item() == pytest.approx(0.5 * 0.5 / (2 * (1 - 0.299) * 0.5))  # R' lands on 1
-    assert fitted[0, 1, 0, 1].item() == pytest.approx(0.1)  # in gamut: untouched
 
 
 def test_colorize_frames_keeps_luma_count_and_pts_exactly(tmp_path: Path, colorizer) -> None:

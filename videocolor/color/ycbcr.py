@@ -20,6 +20,7 @@ __all__ = [
     "analog_to_code",
     "chroma_of",
     "code_to_analog",
+    "fit_chroma_to_gamut",
     "luma_of",
     "merge_chroma",
     "rgb_to_ycbcr",
@@ -117,3 +118,15 @@ def analog_to_code(
     y0, ys, c0, cs = _scale(bits, value_range)
     code = value * cs + c0 if chroma else value * ys + y0
     return code.round().clamp(0, (1 << bits) - 1).to(torch.int32)
+
+
+def fit_chroma_to_gamut(luma: torch.Tensor, chroma: torch.Tensor, matrix: Matrix) -> torch.Tensor:
+    """Scale each pixel's chroma down (never up) just enough that Y'CbCr -> R'G'B' stays in [0, 1], so the
+    colour shown keeps the given luma instead of being clipped into another luma and hue.
+
+    R'G'B' = Y' + s * D(Cb, Cr), D linear: each channel bounds s by (1 - Y') / D or -Y' / D."""
+    delta = ycbcr_to_rgb(torch.cat((torch.zeros_like(luma), chroma), dim=-3), matrix)
+    room = torch.where(delta > 0, 1.0 - luma, -luma)
+    bound = torch.where(delta.abs() > 1e-6, room / delta.where(delta.abs() > 1e-6, 1.0), 1.0)
+    scale = bound.clamp(0.0, 1.0).amin(dim=-3, keepdim=True)
+    return chroma * scale

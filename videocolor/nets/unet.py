@@ -8,9 +8,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from videocolor.color import MATRICES, imagenet_stats, luma_of
+from videocolor.color import MATRICES, chroma_of, fit_chroma_to_gamut, imagenet_stats, luma_of, merge_chroma
 from videocolor.nets.encoder import ENCODERS, build_encoder, encoder_forward
 from videocolor.nets.layers import ConvUnit, FinalUp, PixelShuffleUp, ResBlock, SigmoidRange, conv
+
+MAX_CHROMA_GAIN = 2.0
 
 __all__ = ["Generator", "GeneratorConfig", "MergeInput", "UnetBlock", "scale_chroma"]
 
@@ -27,8 +29,9 @@ class GeneratorConfig:
     out_stride: resolution of the head relative to the input (1 = DeOldify: final pixel-shuffle to full
         resolution; 2 or 4: the head runs at 1/2 or 1/4 and its output is upsampled bilinearly).
     render_factor: the default render size of weights of this architecture is render_factor * 16.
-    chroma_gain: predicted chroma is scaled by this around the output's own luma (< 1 trades colourfulness
-        for accuracy; calibrated per set of weights on held-out training photos; 1 = DeOldify).
+    chroma_gain: predicted chroma is scaled by this around the output's own luma, kept inside the gamut
+        (< 1 trades colourfulness for accuracy, > 1 the reverse; calibrated per set of weights on held-out
+        training photos; 1 = DeOldify).
     """
 
     name: str
@@ -62,8 +65,8 @@ class GeneratorConfig:
             raise ValueError(f"decoder_widths needs {self.n_blocks} entries, got {len(self.decoder_widths)}")
         if self.attention_block is not None and not 0 <= self.attention_block < self.n_blocks:
             raise ValueError(f"attention_block must be in 0..{self.n_blocks - 1} or None")
-        if not 0.0 <= self.chroma_gain <= 1.0:
-            raise ValueError(f"chroma_gain must be in 0..1, got {self.chroma_gain}")
+        if not 0.0 <= self.chroma_gain <= MAX_CHROMA_GAIN:
+            raise ValueError(f"chroma_gain must be in 0..{MAX_CHROMA_GAIN:g}, got {self.chroma_gain}")
         if self.render_factor < 1:
             raise ValueError(f"render_factor must be >= 1, got {self.render_factor}")
 
@@ -76,13 +79,15 @@ class GeneratorConfig:
 def scale_chroma(out: torch.Tensor, gain: float) -> torch.Tensor:
     """Scale the chroma of a normalised RGB output by `gain` around its own luma.
 
-    Chroma is linear in R'G'B' and zero for gray, so the scale holds for every matrix; the colour is taken
-    inside the gamut first, so the result stays there.
+    Chroma is linear in R'G'B' and zero for gray, so the scale holds for every matrix; a gain above 1 is
+    pulled back per pixel where it would leave the gamut, keeping luma and hue.
     """
     mean, std = imagenet_stats(out)
     rgb = (out * std + mean).clamp(0.0, 1.0)
-    gray = luma_of(rgb, MATRICES["bt601"])
-    return (gray + gain * (rgb - gray) - mean) / std
+    m = MATRICES["bt601"]
+    gray = luma_of(rgb, m)
+    chroma = fit_chroma_to_gamut(gray, gain * chroma_of(rgb, m), m)
+    return (merge_chroma(gray, chroma, m) - mean) / std
 
 
 class UnetBlock(nn.Module):

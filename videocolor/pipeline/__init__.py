@@ -7,7 +7,6 @@ from videocolor.pipeline.stages import (
     Colorizer,
     OutputFrame,
     colorize_frames,
-    fit_chroma_to_gamut,
     render_shape,
     threaded,
 )
@@ -23,7 +22,6 @@ __all__ = [
     "colorize_image",
     "colorize_images",
     "colorize_video",
-    "fit_chroma_to_gamut",
     "is_image",
     "load_colorizer",
     "load_options",

@@ -9,12 +9,12 @@ import cv2
 import numpy as np
 import torch
 
-from videocolor.color import MATRICES, luma_of, merge_chroma
+from videocolor.color import MATRICES, fit_chroma_to_gamut, luma_of, merge_chroma
 from videocolor.errors import InputError, OutputError
 from videocolor.io import atomic_output, check_output
 from videocolor.pipeline.model import load_colorizer
 from videocolor.pipeline.options import ColorizeOptions
-from videocolor.pipeline.stages import Colorizer, fit_chroma_to_gamut
+from videocolor.pipeline.stages import Colorizer
 
 __all__ = ["IMAGE_SUFFIXES", "colorize_image", "colorize_images", "is_image"]
 
@@ -67,7 +67,7 @@ def colorize_image(
     luma, alpha, scale = _read(src)
     colorizer = colorizer or load_colorizer(options, kind="image")
     chroma = colorizer.predict(luma, tuple(luma.shape[-2:]), "bt601")  # type: ignore[arg-type]
-    chroma = fit_chroma_to_gamut(luma, chroma, "bt601")
+    chroma = fit_chroma_to_gamut(luma, chroma, _MATRIX)
     rgb = merge_chroma(luma, chroma, _MATRIX)[0].permute(1, 2, 0).numpy()
     dtype = np.uint16 if scale > 255 else np.uint8
     out = np.round(rgb[..., ::-1] * scale).astype(dtype)

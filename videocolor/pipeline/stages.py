@@ -23,14 +23,14 @@ from videocolor.color import (
     analog_to_code,
     chroma_of,
     code_to_analog,
+    fit_chroma_to_gamut,
     luma_to_model_input,
     model_output_to_rgb,
-    ycbcr_to_rgb,
 )
 from videocolor.io import DecodedFrame, VideoLayout
 from videocolor.temporal import ChromaSmoother, SmoothingConfig, SmoothItem
 
-__all__ = ["Colorizer", "OutputFrame", "colorize_frames", "fit_chroma_to_gamut", "render_shape", "threaded"]
+__all__ = ["Colorizer", "OutputFrame", "colorize_frames", "render_shape", "threaded"]
 
 T = TypeVar("T")
 _PAD_MULTIPLE = 32
@@ -57,18 +57,6 @@ def render_shape(height: int, width: int, size: int, mode: str) -> tuple[tuple[i
     scale = size / math.sqrt(height * width)
     vh, vw = max(1, round(height * scale)), max(1, round(width * scale))
     return (-(-vh // _PAD_MULTIPLE) * _PAD_MULTIPLE, -(-vw // _PAD_MULTIPLE) * _PAD_MULTIPLE), (vh, vw)
-
-
-def fit_chroma_to_gamut(luma: torch.Tensor, chroma: torch.Tensor, matrix: str) -> torch.Tensor:
-    """Scale each pixel's chroma down (never up) just enough that Y'CbCr -> R'G'B' stays in [0, 1], so the
-    colour shown keeps the given luma instead of being clipped into another luma and hue.
-
-    R'G'B' = Y' + s * D(Cb, Cr), D linear: each channel bounds s by (1 - Y') / D or -Y' / D."""
-    delta = ycbcr_to_rgb(torch.cat((torch.zeros_like(luma), chroma), dim=-3), MATRICES[matrix])
-    room = torch.where(delta > 0, 1.0 - luma, -luma)
-    bound = torch.where(delta.abs() > 1e-6, room / delta.where(delta.abs() > 1e-6, 1.0), 1.0)
-    scale = bound.clamp(0.0, 1.0).amin(dim=-3, keepdim=True)
-    return chroma * scale
 
 
 class Colorizer:
@@ -185,7 +173,7 @@ def _infer(
         codes = torch.from_numpy(np.stack([f.luma for f in batch]).astype(np.float32)).unsqueeze(1)
         luma = code_to_analog(codes, bits=batch[0].bits, value_range=value_range)
         small = F.interpolate(luma, size=size, mode="area").clamp(0.0, 1.0)
-        chroma = fit_chroma_to_gamut(small, colorizer.predict(luma, size, matrix), matrix).numpy()
+        chroma = fit_chroma_to_gamut(small, colorizer.predict(luma, size, matrix), MATRICES[matrix]).numpy()
         for i, frame in enumerate(batch):
             yield SmoothItem(frame.index, small[i, 0].numpy(), chroma[i], {"frame": frame})
 
