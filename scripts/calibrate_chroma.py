@@ -1,13 +1,13 @@
 """Pick the chroma gain of a trained model on the held-out split of the TRAINING photos.
 
-A from-scratch model is unsure of many hues; scaling its predicted chroma by a gain < 1 trades
-colourfulness for accuracy. This prints RGB PSNR gain over the gray twin and colourfulness (as a share
-of the truth's) for a grid of gains, on the training run's own validation split (never the eval sets):
+Scaling a model's predicted chroma by a gain trades colourfulness (gain > 1) against accuracy (< 1).
+This prints RGB PSNR gain over the gray twin and colourfulness (as a share of the truth's) for a
+grid of gains, on the training run's own validation split (never the eval sets):
 
     python scripts/calibrate_chroma.py MODEL.safetensors --data .carry/train [--size 256]
 
-With --gain G --write OUT it writes a copy of the weights whose architecture config carries that gain
-(tensors unchanged), so every tool that loads the file applies it.
+MODEL must carry gain 1 (a training export). With --gain G --write OUT it writes a copy of the weights
+whose architecture config carries that gain (tensors unchanged), so every tool that loads it applies it.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from safetensors.torch import load_file, save_file
 from videocolor.color import (
     MATRICES,
     chroma_of,
+    fit_chroma_to_gamut,
     luma_of,
     luma_to_model_input,
     merge_chroma,
@@ -29,6 +30,7 @@ from videocolor.color import (
 )
 from videocolor.metrics.image import colourfulness, psnr
 from videocolor.nets import load_weights, prepare_for_inference
+from videocolor.nets.unet import scale_chroma
 from videocolor.train.data import ImageCache, find_sources, split_sources, validation_batch
 
 GAINS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4)
@@ -56,6 +58,7 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--val-fraction", type=float, default=0.05)
     ap.add_argument("--limit", type=int, default=96)
+    ap.add_argument("--gains", type=float, nargs="+", default=GAINS, help="the grid of gains to score")
     ap.add_argument("--gain", type=float, help="with --write: the chroma gain to store")
     ap.add_argument("--write", help="write the weights with --gain in their config here")
     args = ap.parse_args()
@@ -69,24 +72,26 @@ def main() -> None:
     luma = luma_of(rgb, m).clamp(0, 1)
     model = prepare_for_inference(load_weights(args.weights), "cpu")
     with torch.inference_mode():
-        chroma = torch.cat(
-            [chroma_of(model_output_to_rgb(model(luma_to_model_input(b))), m) for b in luma.split(16)]
-        )
+        outs = torch.cat([model(luma_to_model_input(b)) for b in luma.split(16)])
+
+    def chroma_at(gain: float) -> torch.Tensor:
+        """What the pipeline shows: the model's own gain step, then the fit into the true luma's gamut."""
+        return fit_chroma_to_gamut(luma, chroma_of(model_output_to_rgb(scale_chroma(outs, gain)), m), m)
 
     def u8(x: torch.Tensor) -> list[np.ndarray]:
         return list((x * 255).round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy())
 
     truth = u8(rgb)
-    gray = u8(merge_chroma(luma, torch.zeros_like(chroma), m))
+    gray = u8(merge_chroma(luma, torch.zeros_like(luma).expand(-1, 2, -1, -1), m))
     p_gray = np.mean([psnr(g, t) for g, t in zip(gray, truth, strict=True)])
     cf_truth = np.mean([colourfulness(t) for t in truth])
     print(f"{len(truth)} validation photos; gray PSNR {p_gray:.2f} dB, truth colourfulness {cf_truth:.1f}")
-    for gain in GAINS:
-        out = u8(merge_chroma(luma, chroma * gain, m))
+    for gain in args.gains:
+        out = u8(merge_chroma(luma, chroma_at(gain), m))
         p = np.mean([psnr(o, t) for o, t in zip(out, truth, strict=True)])
         cf = np.mean([colourfulness(o) for o in out])
         print(
-            f"gain {gain:.1f}: PSNR {p:.2f} dB ({p - p_gray:+.2f} vs gray), colourfulness {cf / cf_truth:.0%}"
+            f"gain {gain:.2f}: PSNR {p:.2f} dB ({p - p_gray:+.2f} vs gray), colourfulness {cf / cf_truth:.0%}"
         )
 
 
