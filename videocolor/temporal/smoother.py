@@ -38,7 +38,7 @@ class SmoothingConfig:
     backward_pass: bool = False
     window: int = 32  # frames held by the backward pass
     flow_max_side: int = 256  # flow and blending run at this size (longest side, pixels) or below
-    flow_preset: FlowPreset = "fast"
+    flow_preset: FlowPreset = "ultrafast"
     luma_sigma: float = 0.05  # warped-luma mismatch (0..1) at which confidence falls to 1/e
     reset_confidence: float = 0.2  # mean confidence below which the history is dropped
     cut_threshold: float = 0.4  # luma histogram distance (0..1) that marks a scene cut
