@@ -175,10 +175,10 @@ def test_load_weights_errors_are_one_line(tmp_path: Path) -> None:
 
 def test_default_weights_path_honours_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VIDEOCOLOR_MODELS", str(tmp_path))
-    shipped = Path(__file__).resolve().parents[1] / "models" / "fast.v1.safetensors"
+    shipped = Path(__file__).resolve().parents[1] / "models" / "fast.v2.safetensors"
     assert default_weights_path() == (shipped if shipped.is_file() else None)
-    save_weights(build_generator("tiny"), tmp_path / "fast.v1.safetensors", provenance={})
-    assert default_weights_path() == tmp_path / "fast.v1.safetensors"
+    save_weights(build_generator("tiny"), tmp_path / "fast.v2.safetensors", provenance={})
+    assert default_weights_path() == tmp_path / "fast.v2.safetensors"
 
 
 def test_default_critic_is_deoldifys() -> None:

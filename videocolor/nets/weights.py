@@ -22,7 +22,7 @@ __all__ = ["DEFAULT_WEIGHTS_NAME", "default_weights_path", "load_weights", "save
 
 FORMAT = "videocolor.generator"
 FORMAT_VERSION = "1"
-DEFAULT_WEIGHTS_NAME = "fast.v1.safetensors"
+DEFAULT_WEIGHTS_NAME = "fast.v2.safetensors"
 
 
 def save_weights(
