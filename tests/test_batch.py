@@ -10,12 +10,20 @@ import numpy as np
 import pytest
 from media import make_clip, read_packets, read_video
 
-from videocolor.batch.assemble import assemble, partial_path
 from videocolor.batch.inputs import expand_inputs, read_manifest
-from videocolor.batch.plan import PacketIndex, SegmentOptions, index_packets, plan_segments
+from videocolor.batch.plan import SegmentOptions, plan_segments
 from videocolor.batch.store import ItemState, JobStore, SegmentState, StaleTransition
 from videocolor.errors import InputError, OutputError
-from videocolor.io import EncodeOptions, MediaWriter, decode_frames, probe
+from videocolor.io import (
+    EncodeOptions,
+    MediaWriter,
+    PacketIndex,
+    decode_frames,
+    index_packets,
+    join_parts,
+    partial_path,
+    probe,
+)
 
 # -- job store -------------------------------------------------------------------------------------
 
@@ -182,7 +190,7 @@ def test_assembly_is_a_stream_copy_with_the_original_audio(tmp_path: Path, suffi
     parts = _write_gray_parts(clip, tmp_path, SegmentOptions(target_s=1, min_s=0.5, max_s=2))
     assert len(parts) >= 2
     out = tmp_path / f"out{suffix}"
-    assemble(clip, parts, out)
+    join_parts(clip, parts, out)
     assert not partial_path(out).exists()
     joined = read_video(out)
     source = read_video(clip)

@@ -16,11 +16,11 @@ import pytest
 from media import make_clip, read_packets
 
 from videocolor.batch import SegmentOptions, expand_inputs, run_batch
-from videocolor.batch.assemble import partial_path
 from videocolor.batch.executors import LocalExecutor
 from videocolor.batch.faults import ENV
 from videocolor.batch.store import ItemState, JobStore
 from videocolor.cli.main import main
+from videocolor.io import partial_path
 
 # Segments of about 1 s: make_clip's 72-frame clip (keyframes at frames 0 and 24) gives two.
 SEGMENT_FLAGS = ["--segment-seconds", "1", "--min-segment-seconds", "0.5", "--max-segment-seconds", "2"]

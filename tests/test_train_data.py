@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from media import make_clip
 
 from videocolor.config import ConfigError
 from videocolor.errors import InputError, WeightsError
@@ -93,6 +94,15 @@ def test_missing_or_empty_data_is_an_input_error(tmp_path: Path) -> None:
     (tmp_path / "bad" / "broken.jpg").write_bytes(b"not a jpeg")
     with pytest.raises(InputError, match="could be decoded"):
         ImageCache(find_sources([tmp_path / "bad"]), 64)
+
+
+def test_video_sources_give_frames_sampled_across_the_clip(tmp_path: Path) -> None:
+    folder = tmp_path / "v"
+    folder.mkdir()
+    make_clip(folder / "clip.mp4", frames=30, size=(80, 60))
+    cache = ImageCache(find_sources([folder]), 60, frames_per_video=3)
+    assert len(cache) == 3  # every 10th of 30 frames
+    assert cache.shapes.tolist() == [[60, 80]] * 3
 
 
 def test_any_split_of_a_global_batch_sees_the_same_samples() -> None:

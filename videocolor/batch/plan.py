@@ -1,4 +1,4 @@
-"""Segment planning from the packet index: demux only (no decoding), cut at keyframes.
+"""Segment planning from the packet index (`videocolor.io.index_packets`), cut at keyframes.
 
 A segment starts at a keyframe so a worker can seek straight to it, and holds every frame whose pts is
 in [start_pts, end_pts). Frames are counted in presentation order (sorted packet pts), so a B-frame that
@@ -10,22 +10,13 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 
-from videocolor.errors import InputError
+from videocolor.io import PacketIndex
 
-__all__ = [
-    "PacketIndex",
-    "PlannedSegment",
-    "SegmentOptions",
-    "detect_scene_cuts",
-    "index_packets",
-    "plan_segments",
-]
+__all__ = ["PlannedSegment", "SegmentOptions", "detect_scene_cuts", "plan_segments"]
 
 
 @dataclass(frozen=True)
@@ -46,48 +37,11 @@ class SegmentOptions:
 
 
 @dataclass(frozen=True)
-class PacketIndex:
-    time_base: Fraction
-    pts: tuple[int, ...]  # every frame, presentation order
-    keyframes: tuple[int, ...]  # sorted
-
-
-@dataclass(frozen=True)
 class PlannedSegment:
     start_pts: int
     end_pts: int | None  # None: to the end of the stream
     warmup_pts: int | None  # the first warm-up frame; None where the segment starts the video
     frames: int
-
-
-def index_packets(path: str | Path) -> PacketIndex:
-    """Pts of every frame and of every keyframe of the first video stream, read without decoding."""
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise InputError(f"{path}: no video stream")
-            stream = container.streams.video[0]
-            pts: list[int] = []
-            keys: list[int] = []
-            for packet in container.demux(stream):
-                if packet.pts is None:  # the demuxer's end-of-stream flush packet
-                    continue
-                pts.append(packet.pts)
-                if packet.is_keyframe:
-                    keys.append(packet.pts)
-            time_base = stream.time_base
-    except av.error.FFmpegError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if not pts:
-        raise InputError(f"{path}: the video stream has no frames")
-    if time_base is None:
-        raise InputError(f"{path}: the video stream has no time base")
-    pts.sort()
-    keys = sorted(set(keys))
-    if not keys or keys[0] > pts[0]:
-        # Frames before the first keyframe cannot be decoded on their own: the first cut is at pts[0].
-        keys.insert(0, pts[0])
-    return PacketIndex(Fraction(time_base), tuple(pts), tuple(keys))
 
 
 def plan_segments(

@@ -16,15 +16,15 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from videocolor.batch.assemble import assemble, partial_path
 from videocolor.batch.executors import Executor
 from videocolor.batch.faults import crash_point
 from videocolor.batch.inputs import BatchItem
-from videocolor.batch.plan import SegmentOptions, detect_scene_cuts, index_packets, plan_segments
+from videocolor.batch.plan import SegmentOptions, detect_scene_cuts, plan_segments
 from videocolor.batch.status import print_table
 from videocolor.batch.store import ItemRow, ItemState, JobStore, SegmentState, fingerprint_of
 from videocolor.batch.worker import SegmentTask, colorize_options
 from videocolor.errors import VideocolorError
+from videocolor.io import index_packets, join_parts, partial_path
 
 __all__ = ["PARTS_DIR", "BatchReport", "ItemOutcome", "format_table", "run_batch"]
 
@@ -191,7 +191,7 @@ class _Driver:
         if row.state == ItemState.PLANNED:
             self.store.set_item_state(item_id, (ItemState.PLANNED,), ItemState.ASSEMBLING)
         try:
-            assemble(
+            join_parts(
                 Path(row.input),
                 [Path(s.part or "") for s in segments],
                 Path(row.output),

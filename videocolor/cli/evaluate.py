@@ -19,7 +19,6 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
-import av
 import cv2
 import numpy as np
 import torch
@@ -27,14 +26,12 @@ from tqdm import tqdm
 
 from videocolor.color import MATRICES, Matrix, analog_to_code
 from videocolor.errors import InputError
-from videocolor.io import EncodeOptions, MediaWriter, atomic_output, decode_frames, open_input, probe
-from videocolor.io.decode import _SWS_MATRIX
+from videocolor.io import EncodeOptions, MediaWriter, atomic_output, decode_frames, decode_rgb, probe
 from videocolor.metrics.clip import ClipScores, score_clip
 
 __all__ = ["ClipSource", "find_clips", "make_gray_twin", "read_rgb", "register"]
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
-_SWS_RANGE = {"limited": "MPEG", "full": "JPEG"}
 _DEFINITIONS = "../shared/METRICS.md; warping-error flow: OpenCV DIS (medium) on the truth's luma"
 
 
@@ -80,22 +77,7 @@ def read_rgb(clip: ClipSource) -> tuple[Iterator[np.ndarray], Matrix]:
     if clip.video is None:
         return (_read_image(p) for p in clip.images), MATRICES["bt601"]  # JPEG/PNG: BT.601 luma
     info = probe(clip.video)
-
-    def frames() -> Iterator[np.ndarray]:
-        with open_input(info.path) as container:
-            stream = container.streams[info.video_index]
-            stream.thread_type = "AUTO"
-            try:
-                for frame in container.decode(stream):
-                    yield frame.to_ndarray(
-                        format="rgb24",
-                        src_colorspace=_SWS_MATRIX[info.matrix],
-                        src_color_range=_SWS_RANGE[info.color_range],
-                    )
-            except av.error.FFmpegError as exc:
-                raise InputError(f"corrupt video data in {info.path}: {exc.strerror or exc}") from None
-
-    return frames(), MATRICES[info.matrix]
+    return decode_rgb(info), MATRICES[info.matrix]
 
 
 def _pair_clips(pred: list[ClipSource], truth: list[ClipSource]) -> list[tuple[ClipSource, ClipSource]]:

@@ -1,6 +1,8 @@
 """Probe, decode, encode and mux: the only code that touches media containers."""
 
-from videocolor.io.decode import DecodedFrame, decode_frames, plane_array, time_window
+from videocolor.io.decode import DecodedFrame, decode_frames, decode_rgb, plane_array, time_window
+from videocolor.io.index import PacketIndex, index_packets
+from videocolor.io.join import join_parts, partial_path
 from videocolor.io.mux import EncodeOptions, MediaWriter, VideoLayout, choose_layout, container_for
 from videocolor.io.output import atomic_output, check_output
 from videocolor.io.probe import MediaInfo, StreamInfo, open_input, probe
@@ -10,6 +12,7 @@ __all__ = [
     "EncodeOptions",
     "MediaInfo",
     "MediaWriter",
+    "PacketIndex",
     "StreamInfo",
     "VideoLayout",
     "atomic_output",
@@ -17,7 +20,11 @@ __all__ = [
     "choose_layout",
     "container_for",
     "decode_frames",
+    "decode_rgb",
+    "index_packets",
+    "join_parts",
     "open_input",
+    "partial_path",
     "plane_array",
     "probe",
     "time_window",

@@ -16,6 +16,7 @@ __all__ = ["DecodedFrame", "decode_frames", "plane_array", "time_window"]
 
 # Non-YUV sources (RGB, palette, Bayer) are reduced to luma by swscale with the probed matrix, full range.
 _SWS_MATRIX = {"bt601": "ITU601", "bt709": "ITU709", "bt2020": "BT2020"}
+_SWS_RANGE = {"limited": "MPEG", "full": "JPEG"}
 
 
 @dataclass
@@ -122,3 +123,20 @@ def _check_complete(info: MediaInfo, frames: int, span: Fraction | None, end_pts
             f"truncated or corrupt: the video of {info.path} stops at {float(span):.2f} s "
             f"of a declared {info.video_duration:.2f} s"
         )
+
+
+def decode_rgb(info: MediaInfo) -> Iterator[np.ndarray]:
+    """The video stream's frames as uint8 R'G'B' (h, w, 3), converted by swscale with the stream's own
+    matrix and range (as frame extraction with ffmpeg does), in presentation order."""
+    with open_input(info.path) as container:
+        stream = container.streams[info.video_index]
+        stream.thread_type = "AUTO"
+        try:
+            for frame in container.decode(stream):
+                yield frame.to_ndarray(
+                    format="rgb24",
+                    src_colorspace=_SWS_MATRIX[info.matrix],
+                    src_color_range=_SWS_RANGE[info.color_range],
+                )
+        except av.error.FFmpegError as exc:
+            raise InputError(f"corrupt video data in {info.path}: {exc.strerror or exc}") from None

@@ -99,21 +99,21 @@ def _read_image(path: Path) -> list[np.ndarray]:
 
 
 def _read_video_frames(path: Path, count: int) -> list[np.ndarray]:
-    import av  # only video sources need PyAV (the GPU training machine may not have it)
+    # Imported here: only video sources need PyAV (the GPU training machine may not have it).
+    from videocolor.errors import InputError
+    from videocolor.io import decode_rgb, probe
 
     try:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            total = stream.frames or 0
-            stride = max(1, total // count) if total else 10
-            frames = []
-            for i, frame in enumerate(container.decode(stream)):
-                if i % stride == 0:
-                    frames.append(frame.to_ndarray(format="rgb24"))
-                    if len(frames) >= count:
-                        break
-            return frames
-    except (av.error.FFmpegError, IndexError):
+        info = probe(path)
+        stride = max(1, info.frame_count // count) if info.frame_count else 10
+        frames = []
+        for i, rgb in enumerate(decode_rgb(info)):
+            if i % stride == 0:
+                frames.append(rgb)
+                if len(frames) >= count:
+                    break
+        return frames
+    except InputError:
         return []
 
 

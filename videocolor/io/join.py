@@ -18,7 +18,7 @@ import av
 
 from videocolor.errors import InputError, OutputError
 
-__all__ = ["assemble", "partial_path"]
+__all__ = ["join_parts", "partial_path"]
 
 
 def partial_path(final: Path) -> Path:
@@ -66,7 +66,7 @@ def _by_time(packets: Iterator[av.Packet], order: int) -> Iterator[tuple[Fractio
         yield Fraction(ts or 0) * packet.time_base, order, packet
 
 
-def assemble(
+def join_parts(
     source: Path,
     parts: Sequence[Path],
     output: Path,

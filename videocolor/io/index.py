@@ -1,0 +1,50 @@
+"""The packet index of a video stream: every frame's pts and the keyframes, by demuxing (no decoding)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from videocolor.errors import InputError
+
+__all__ = ["PacketIndex", "index_packets"]
+
+
+@dataclass(frozen=True)
+class PacketIndex:
+    time_base: Fraction
+    pts: tuple[int, ...]  # every frame, presentation order
+    keyframes: tuple[int, ...]  # sorted
+
+
+def index_packets(path: str | Path) -> PacketIndex:
+    """Pts of every frame and of every keyframe of the first video stream, read without decoding."""
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise InputError(f"{path}: no video stream")
+            stream = container.streams.video[0]
+            pts: list[int] = []
+            keys: list[int] = []
+            for packet in container.demux(stream):
+                if packet.pts is None:  # the demuxer's end-of-stream flush packet
+                    continue
+                pts.append(packet.pts)
+                if packet.is_keyframe:
+                    keys.append(packet.pts)
+            time_base = stream.time_base
+    except av.error.FFmpegError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if not pts:
+        raise InputError(f"{path}: the video stream has no frames")
+    if time_base is None:
+        raise InputError(f"{path}: the video stream has no time base")
+    pts.sort()
+    keys = sorted(set(keys))
+    if not keys or keys[0] > pts[0]:
+        # Frames before the first keyframe cannot be decoded on their own: the first cut is at pts[0].
+        keys.insert(0, pts[0])
+    return PacketIndex(Fraction(time_base), tuple(pts), tuple(keys))
