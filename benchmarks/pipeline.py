@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -110,17 +111,25 @@ def _speed(args: argparse.Namespace, workdir: Path) -> None:
     print(f"{args.arch} at render factor {args.render_factor} ({args.render_factor * 16} px), {w}x{h}, "
           f"{args.frames} frames, batch {args.batch_size}, "
           f"torch threads {torch.get_num_threads()}")  # fmt: skip
-    # Model-only runs bracket every end-to-end run, so that load from other processes drifts out.
+    # Model-only runs bracket every end-to-end run, so that load from other processes drifts out; with
+    # --repeat the rounds alternate and the median ratio is printed (this VM's speed varies by +-20 %).
     model_fps = _model_only(clip, colorizer)
     print(f"  model only (resize + generator + chroma): {model_fps:7.2f} frames/s")
-    for smoothing in args.smoothing:
-        fps = _end_to_end(clip, colorizer, smoothing, workdir, args.encoder_preset)
-        after = _model_only(clip, colorizer)
-        print(
-            f"  end to end, smoothing {smoothing:5s}: {fps:7.2f} frames/s; model only around it "
-            f"{(model_fps + after) / 2:6.2f}; ratio {2 * fps / (model_fps + after):.2f}"
-        )
-        model_fps = after
+    ratios: dict[str, list[float]] = {s: [] for s in args.smoothing}
+    for _ in range(args.repeat):
+        for smoothing in args.smoothing:
+            fps = _end_to_end(clip, colorizer, smoothing, workdir, args.encoder_preset)
+            after = _model_only(clip, colorizer)
+            ratios[smoothing].append(2 * fps / (model_fps + after))
+            print(
+                f"  end to end, smoothing {smoothing:5s}: {fps:7.2f} frames/s; model only around it "
+                f"{(model_fps + after) / 2:6.2f}; ratio {ratios[smoothing][-1]:.2f}"
+            )
+            model_fps = after
+    if args.repeat > 1:
+        for smoothing, values in ratios.items():
+            print(f"  median ratio, smoothing {smoothing:5s}: {statistics.median(values):.2f} "
+                  f"(of {', '.join(f'{v:.2f}' for v in values)})")  # fmt: skip
 
 
 def main() -> None:
@@ -134,6 +143,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--smoothing", nargs="+", default=["none", "flow"])
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of end-to-end runs (median ratio)")
     parser.add_argument("--input", type=Path, help="a real clip instead of the generated (noisy) one")
     parser.add_argument("--encoder-preset", help="x264 preset for the end-to-end runs (default: pipeline's)")
     parser.add_argument(
