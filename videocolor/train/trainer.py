@@ -430,12 +430,47 @@ class Trainer:
         dist.all_gather_object(states, state)
         return states
 
-    def _save(self, phase: str, state: dict[str, Any], keep: bool = False) -> None:
+    def _save(
+        self,
+        phase: str,
+        *,
+        step: int,
+        batches: int,
+        elapsed: float,
+        best: float,
+        finished: bool,
+        gen: nn.Module,
+        ema: Ema | None,
+        critic: nn.Module | None,
+        opt_g: torch.optim.Optimizer | None,
+        opt_c: torch.optim.Optimizer | None,
+        scaler: dict[str, Any],
+        counters: dict[str, int],
+        metrics: dict[str, float] | None,
+        keep: bool = False,
+    ) -> None:
+        """Write the phase's resumable checkpoint (one layout for every phase; absent parts are None)."""
         rngs = self._gather_rng()  # every rank takes part
         if not self.env.main:
             return
+
+        def state_of(x: Any) -> dict[str, Any] | None:
+            return None if x is None else x.state_dict()
+
         full = {
-            **state,
+            "step": step,
+            "batches": batches,
+            "elapsed": elapsed,
+            "best": best,
+            "finished": finished,
+            "generator": gen.state_dict(),
+            "ema": state_of(ema.model if ema else None),
+            "critic": state_of(critic),
+            "opt_g": state_of(opt_g),
+            "opt_c": state_of(opt_c),
+            "scaler": scaler,
+            "counters": counters,
+            "metrics": metrics,
             "phase": phase,
             "arch": self.cfg.model.generator,
             "critic_nf": self.cfg.model.critic_nf,
@@ -444,7 +479,7 @@ class Trainer:
         }
         save_checkpoint(self._path(phase), full)
         if keep:
-            save_checkpoint(self._path(phase, f"-step{state['step']:07d}"), full)
+            save_checkpoint(self._path(phase, f"-step{step:07d}"), full)
 
     def _validate_and_keep_best(
         self,
@@ -625,21 +660,19 @@ class Trainer:
             if step % r.ckpt_every == 0 or stop:
                 self._save(
                     "pretrain_gen",
-                    {
-                        "step": step,
-                        "batches": batches,
-                        "elapsed": elapsed,
-                        "best": best,
-                        "finished": finished,
-                        "generator": gen.state_dict(),
-                        "ema": ema.model.state_dict() if ema else None,
-                        "critic": None,
-                        "opt_g": opt.state_dict(),
-                        "opt_c": None,
-                        "scaler": scaler.state_dict(),
-                        "counters": {"gen_steps": step},
-                        "metrics": metrics,
-                    },
+                    step=step,
+                    batches=batches,
+                    elapsed=elapsed,
+                    best=best,
+                    finished=finished,
+                    gen=gen,
+                    ema=ema,
+                    critic=None,
+                    opt_g=opt,
+                    opt_c=None,
+                    scaler=scaler.state_dict(),
+                    counters={"gen_steps": step},
+                    metrics=metrics,
                     keep=bool(r.keep_every and step % r.keep_every == 0),
                 )
         bar.close()
@@ -718,21 +751,19 @@ class Trainer:
             if step % r.ckpt_every == 0 or stop:
                 self._save(
                     "pretrain_critic",
-                    {
-                        "step": step,
-                        "batches": batches,
-                        "elapsed": elapsed,
-                        "best": 0.0,
-                        "finished": finished,
-                        "generator": gen.state_dict(),
-                        "ema": None,
-                        "critic": critic.state_dict(),
-                        "opt_g": None,
-                        "opt_c": opt.state_dict(),
-                        "scaler": scaler.state_dict(),
-                        "counters": {"critic_steps": step},
-                        "metrics": metrics,
-                    },
+                    step=step,
+                    batches=batches,
+                    elapsed=elapsed,
+                    best=0.0,
+                    finished=finished,
+                    gen=gen,
+                    ema=None,
+                    critic=critic,
+                    opt_g=None,
+                    opt_c=opt,
+                    scaler=scaler.state_dict(),
+                    counters={"critic_steps": step},
+                    metrics=metrics,
                 )
         bar.close()
         self.interrupted = not finished
@@ -857,21 +888,19 @@ class Trainer:
             if step % r.ckpt_every == 0 or stop:
                 self._save(
                     "gan",
-                    {
-                        "step": step,
-                        "batches": batches,
-                        "elapsed": elapsed,
-                        "best": best,
-                        "finished": finished,
-                        "generator": gen.state_dict(),
-                        "ema": ema.model.state_dict() if ema else None,
-                        "critic": critic.state_dict(),
-                        "opt_g": opt_g.state_dict(),
-                        "opt_c": opt_c.state_dict(),
-                        "scaler": {"g": scaler_g.state_dict(), "c": scaler_c.state_dict()},
-                        "counters": counters,
-                        "metrics": metrics,
-                    },
+                    step=step,
+                    batches=batches,
+                    elapsed=elapsed,
+                    best=best,
+                    finished=finished,
+                    gen=gen,
+                    ema=ema,
+                    critic=critic,
+                    opt_g=opt_g,
+                    opt_c=opt_c,
+                    scaler={"g": scaler_g.state_dict(), "c": scaler_c.state_dict()},
+                    counters=counters,
+                    metrics=metrics,
                     keep=bool(r.keep_every and step % r.keep_every == 0),
                 )
         bar.close()
