@@ -163,6 +163,22 @@ class DecodedVideo:
     colorspace: int
 
 
+def make_audio_only(path: str | Path) -> Path:
+    """A short silent AAC file with no video stream."""
+    path = Path(path)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("aac", rate=48000)
+        frame = av.AudioFrame.from_ndarray(np.zeros((2, 1024), np.float32), format="fltp", layout="stereo")
+        frame.sample_rate = 48000
+        for i in range(4):
+            frame.pts = i * 1024
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
 def read_video(path: str | Path) -> DecodedVideo:
     """Every frame's exact presentation time and Y plane."""
     with av.open(str(path)) as container:

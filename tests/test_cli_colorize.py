@@ -7,11 +7,9 @@ import json
 import os
 from pathlib import Path
 
-import av
-import numpy as np
 import pytest
 import torch
-from media import make_clip, make_image, read_video
+from media import make_audio_only, make_clip, make_image, read_video
 
 from videocolor.cli.colorize import parse_time
 from videocolor.cli.main import main
@@ -70,20 +68,6 @@ def test_colorize_photo_and_folder(tmp_path: Path, weights: str, capsys) -> None
     assert (tmp_path / "album_colour" / "x.png").exists()
 
 
-def _audio_only(path: Path) -> Path:
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("aac", rate=48000)
-        frame = av.AudioFrame.from_ndarray(np.zeros((2, 1024), np.float32), format="fltp", layout="stereo")
-        frame.sample_rate = 48000
-        for i in range(4):
-            frame.pts = i * 1024
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return path
-
-
 def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
     good = make_clip(tmp / "good.mkv", frames=24, audio=["libopus"])
     data = good.read_bytes()
@@ -98,7 +82,7 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
     return {
         "missing": (tmp / "missing.mp4", "input not found"),
         "not a video": (tmp / "text.mp4", "not a readable media file"),
-        "no video stream": (_audio_only(tmp / "sound.m4a"), "no video stream"),
+        "no video stream": (make_audio_only(tmp / "sound.m4a"), "no video stream"),
         "zero frames": (tmp / "headers.mkv", "no video frames"),
         "truncated": (tmp / "truncated.mkv", "truncated or corrupt"),
         "corrupt container": (tmp / "no_moov.mp4", "not a readable media file"),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from media import duration_of, make_clip, read_packets, read_video
+from media import duration_of, make_audio_only, make_clip, read_packets, read_video
 
 from videocolor.errors import InputError, OutputError
 from videocolor.io import MediaWriter, atomic_output, decode_frames, probe, time_window
@@ -168,19 +168,7 @@ def test_bad_inputs_are_one_line_input_errors(tmp_path: Path) -> None:
 
 
 def test_audio_only_file_has_no_video_stream(tmp_path: Path) -> None:
-    import av
-
-    path = tmp_path / "sound.m4a"
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("aac", rate=48000)
-        frame = av.AudioFrame.from_ndarray(np.zeros((2, 1024), np.float32), format="fltp", layout="stereo")
-        frame.sample_rate = 48000
-        for i in range(4):
-            frame.pts = i * 1024
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+    path = make_audio_only(tmp_path / "sound.m4a")
     with pytest.raises(InputError, match="no video stream"):
         probe(path)
 
