@@ -10,6 +10,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,14 +123,15 @@ def _colorize_segment(
             smoothing=options.smoothing,
             queue_size=options.queue_size,
         )
-        for frame in frames:
-            if frame.pts < task.start_pts or (task.end_pts is not None and frame.pts >= task.end_pts):
-                continue
-            writer.write(frame.planes, frame.pts, frame.duration)
-            count += 1
-            crash_point("segment-frame")
-            if progress is not None:
-                progress(1)
+        with closing(frames):  # on error, stop the stage threads before the writer is aborted
+            for frame in frames:
+                if frame.pts < task.start_pts or (task.end_pts is not None and frame.pts >= task.end_pts):
+                    continue
+                writer.write(frame.planes, frame.pts, frame.duration)
+                count += 1
+                crash_point("segment-frame")
+                if progress is not None:
+                    progress(1)
     return count
 
 
