@@ -5,7 +5,8 @@
 
 Prints frames/s of `colorize_video` (decode + infer + merge + encode, threads overlapping) and of the
 generator alone (`Colorizer.predict`: resize, model, chroma, on frames already decoded), and their ratio.
-The RSS runs use a small frame size (memory behaviour, not speed) in fresh processes.
+Both run the generator on the colorizer's inference workers (two on the CPU). The RSS runs use a small
+frame size (memory behaviour, not speed) in fresh processes.
 """
 
 from __future__ import annotations
@@ -60,10 +61,15 @@ def _model_only_here(clip: Path, colorizer: Colorizer) -> float:
     lumas = [
         code_to_analog(torch.from_numpy(c), bits=8, value_range=info.color_range).unsqueeze(1) for c in codes
     ]
-    colorizer.predict(lumas[0], chroma_size, info.matrix)  # warm-up
+
+    def predict(luma: torch.Tensor) -> torch.Tensor:
+        return colorizer.predict(luma, chroma_size, info.matrix)
+
+    for _ in colorizer.map(predict, lumas[: colorizer.workers]):  # warm-up
+        pass
     start = time.perf_counter()
-    for luma in lumas:
-        colorizer.predict(luma, chroma_size, info.matrix)
+    for _ in colorizer.map(predict, lumas):  # on the colorizer's workers, as the pipeline runs it
+        pass
     return len(frames) / (time.perf_counter() - start)
 
 
@@ -110,7 +116,7 @@ def _speed(args: argparse.Namespace, workdir: Path) -> None:
     colorizer = _colorizer(args.arch, args.render_factor, args.batch_size)
     print(f"{args.arch} at render factor {args.render_factor} ({args.render_factor * 16} px), {w}x{h}, "
           f"{args.frames} frames, batch {args.batch_size}, "
-          f"torch threads {torch.get_num_threads()}")  # fmt: skip
+          f"torch threads {torch.get_num_threads()} over {colorizer.workers} inference workers")  # fmt: skip
     # Model-only runs bracket every end-to-end run, so that load from other processes drifts out; with
     # --repeat the rounds alternate and the median ratio is printed (this VM's speed varies by +-20 %).
     model_fps = _model_only(clip, colorizer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from fractions import Fraction
@@ -20,6 +21,7 @@ from videocolor.pipeline import (
     colorize_images,
     colorize_video,
     load_colorizer,
+    ordered_map,
     render_shape,
     threaded,
 )
@@ -67,6 +69,45 @@ def test_colorize_frames_keeps_luma_count_and_pts_exactly(tmp_path: Path, colori
         assert np.array_equal(o.planes[0], f.luma)  # the output Y plane IS the input's
         assert o.planes[1].shape == layout.chroma_size == (25, 33)
     assert any(np.ptp(o.planes[1]) > 0 or np.ptp(o.planes[2]) > 0 for o in out)  # some colour predicted
+
+
+def test_two_inference_workers_give_the_same_frames_as_one(tmp_path: Path, colorizer) -> None:
+    clip = make_clip(tmp_path / "v.mp4", frames=17, size=(66, 50))
+    info = probe(clip)
+    writer = MediaWriter(tmp_path / "unused.mkv", info, copy_streams=False)
+    layout = writer.layout
+    writer.abort()
+    runs = []
+    for workers in (1, 2):
+        c = copy.copy(colorizer)
+        c.workers = workers
+        frames = decode_frames(info)
+        runs.append(
+            list(colorize_frames(frames, c, layout=layout, matrix=info.matrix, value_range=info.color_range))
+        )
+    assert [o.pts for o in runs[0]] == [o.pts for o in runs[1]]
+    for a, b in zip(*runs, strict=True):
+        for pa, pb in zip(a.planes, b.planes, strict=True):
+            assert np.array_equal(pa, pb)
+
+
+def test_ordered_map_keeps_order_bounds_work_in_flight_and_raises_in_turn() -> None:
+    started: list[int] = []
+
+    def slow_square(i: int) -> int:
+        started.append(i)
+        time.sleep(0.02 * (i % 3))  # later items often finish first
+        if i == 7:
+            raise ValueError("item 7")
+        return i * i
+
+    results = ordered_map(slow_square, range(10), 3)
+    assert [next(results) for _ in range(4)] == [0, 1, 4, 9]
+    time.sleep(0.1)
+    assert len(started) <= 4 + 3  # at most `workers` items beyond those taken
+    with pytest.raises(ValueError, match="item 7"):
+        list(results)
+    assert not any(t.name.startswith("videocolor-worker") for t in threading.enumerate())
 
 
 CLIPS = [

@@ -7,6 +7,7 @@ from videocolor.pipeline.stages import (
     Colorizer,
     OutputFrame,
     colorize_frames,
+    ordered_map,
     render_shape,
     threaded,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "is_image",
     "load_colorizer",
     "load_options",
+    "ordered_map",
     "render_shape",
     "resolve_device",
     "threaded",

@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -30,9 +32,10 @@ from videocolor.color import (
 from videocolor.io import DecodedFrame, VideoLayout
 from videocolor.temporal import ChromaSmoother, SmoothingConfig, SmoothItem
 
-__all__ = ["Colorizer", "OutputFrame", "colorize_frames", "render_shape", "threaded"]
+__all__ = ["Colorizer", "OutputFrame", "colorize_frames", "ordered_map", "render_shape", "threaded"]
 
 T = TypeVar("T")
+U = TypeVar("U")
 _PAD_MULTIPLE = 32
 
 
@@ -71,6 +74,7 @@ class Colorizer:
         render_mode: str = "stretch",
         batch_size: int = 4,
         autocast_dtype: torch.dtype | None = None,
+        workers: int | None = None,
     ) -> None:
         self.model = model
         self.device = device
@@ -78,6 +82,22 @@ class Colorizer:
         self.render_mode = render_mode
         self.batch_size = batch_size
         self.autocast_dtype = autocast_dtype
+        # On the CPU two batches run side by side, each on half of torch's threads: on few cores that is
+        # ~15 % faster than one batch on all threads (no barrier per op), and a stage that takes a core
+        # for a moment stalls one batch instead of every op of the only one.
+        self.workers = workers or (2 if device.type == "cpu" else 1)
+
+    def map(self, fn: Callable[[T], U], items: Iterable[T]) -> Iterator[U]:
+        """`fn` over `items` (batches) on this colorizer's workers, results in order."""
+        if self.workers == 1:
+            yield from map(fn, items)
+            return
+        threads = torch.get_num_threads()
+        share = max(1, threads // self.workers)
+        try:
+            yield from ordered_map(fn, items, self.workers, initializer=lambda: torch.set_num_threads(share))
+        finally:
+            torch.set_num_threads(threads)  # the default for threads started later, as before
 
     @torch.inference_mode()
     def predict(self, luma: torch.Tensor, size: tuple[int, int], matrix: str) -> torch.Tensor:
@@ -162,6 +182,25 @@ def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
+def ordered_map(
+    fn: Callable[[T], U], items: Iterable[T], workers: int, initializer: Callable[[], object] | None = None
+) -> Iterator[U]:
+    """`map(fn, items)` on `workers` threads, results in order, at most `workers` items in flight; an
+    exception of `fn` is raised here when its item's turn comes."""
+    with ThreadPoolExecutor(workers, "videocolor-worker", initializer) as pool:
+        pending: deque[Future[U]] = deque()
+        try:
+            for item in items:
+                if len(pending) == workers:
+                    yield pending.popleft().result()
+                pending.append(pool.submit(fn, item))
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
 def _infer(
     frames: Iterable[DecodedFrame],
     colorizer: Colorizer,
@@ -169,13 +208,18 @@ def _infer(
     matrix: str,
     value_range: Range,
 ) -> Iterator[SmoothItem]:
-    for batch in _batches(frames, colorizer.batch_size):
+    def run(batch: list[DecodedFrame]) -> list[SmoothItem]:
         codes = torch.from_numpy(np.stack([f.luma for f in batch]).astype(np.float32)).unsqueeze(1)
         luma = code_to_analog(codes, bits=batch[0].bits, value_range=value_range)
         small = F.interpolate(luma, size=size, mode="area").clamp(0.0, 1.0)
         chroma = fit_chroma_to_gamut(small, colorizer.predict(luma, size, matrix), MATRICES[matrix]).numpy()
-        for i, frame in enumerate(batch):
-            yield SmoothItem(frame.index, small[i, 0].numpy(), chroma[i], {"frame": frame})
+        return [
+            SmoothItem(frame.index, small[i, 0].numpy(), chroma[i], {"frame": frame})
+            for i, frame in enumerate(batch)
+        ]
+
+    for items in colorizer.map(run, _batches(frames, colorizer.batch_size)):
+        yield from items
 
 
 def _merge(items: Iterable[SmoothItem], layout: VideoLayout, value_range: Range) -> Iterator[OutputFrame]:
