@@ -124,9 +124,15 @@ def fit_chroma_to_gamut(luma: torch.Tensor, chroma: torch.Tensor, matrix: Matrix
     """Scale each pixel's chroma down (never up) just enough that Y'CbCr -> R'G'B' stays in [0, 1], so the
     colour shown keeps the given luma instead of being clipped into another luma and hue.
 
-    R'G'B' = Y' + s * D(Cb, Cr), D linear: each channel bounds s by (1 - Y') / D or -Y' / D."""
-    delta = ycbcr_to_rgb(torch.cat((torch.zeros_like(luma), chroma), dim=-3), matrix)
-    room = torch.where(delta > 0, 1.0 - luma, -luma)
-    bound = torch.where(delta.abs() > 1e-6, room / delta.where(delta.abs() > 1e-6, 1.0), 1.0)
-    scale = bound.clamp(0.0, 1.0).amin(dim=-3, keepdim=True)
-    return chroma * scale
+    R'G'B' = Y' + s * D(Cb, Cr), D linear: the channel with the largest D bounds s by (1 - Y') / D, the one
+    with the most negative D by -Y' / D (a |D| <= 1e-6 bounds nothing)."""
+    cb, cr = chroma.unbind(-3)
+    dr = 2.0 * (1.0 - matrix.kr) * cr
+    db = 2.0 * (1.0 - matrix.kb) * cb
+    dg = (matrix.kr * dr + matrix.kb * db) / -matrix.kg
+    hi = torch.maximum(torch.maximum(dr, dg), db).unsqueeze(-3)
+    lo = torch.minimum(torch.minimum(dr, dg), db).unsqueeze(-3)
+    inf = torch.tensor(float("inf"), dtype=chroma.dtype, device=chroma.device)
+    up = torch.where(hi > 1e-6, (1.0 - luma) / hi, inf)
+    down = torch.where(lo < -1e-6, luma / -lo, inf)
+    return chroma * torch.minimum(up, down).clamp_(0.0, 1.0)

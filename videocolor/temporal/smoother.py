@@ -37,7 +37,7 @@ class SmoothingConfig:
     strength: float = 0.8
     backward_pass: bool = False
     window: int = 32  # frames held by the backward pass
-    flow_max_side: int = 256  # flow and blending run at this size (longest side, pixels) or below
+    flow_max_side: int = 160  # flow and blending run at this size (longest side, pixels) or below
     flow_preset: FlowPreset = "ultrafast"
     luma_sigma: float = 0.05  # warped-luma mismatch (0..1) at which confidence falls to 1/e
     reset_confidence: float = 0.2  # mean confidence below which the history is dropped
