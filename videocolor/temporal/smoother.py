@@ -135,7 +135,7 @@ class ChromaSmoother:
                 raise ValueError(f"chroma {item.chroma.shape} does not match luma {item.luma.shape}")
             size = _small_size(*item.luma.shape, cfg.flow_max_side)
             luma = resize(item.luma.astype(np.float32, copy=False), size)
-            pred = resize(np.ascontiguousarray(item.chroma.transpose(1, 2, 0), np.float32), size)
+            pred = np.stack([resize(c.astype(np.float32, copy=False), size) for c in item.chroma], axis=-1)
             fr = _Frame(item, luma, to_uint8(luma), pred, pred, starts_shot=True)
             cut = cuts.update(luma)
             confidence = 0.0
@@ -168,6 +168,7 @@ class ChromaSmoother:
         item = fr.item
         if smooth is fr.pred:
             return item
-        correction = resize(smooth - fr.pred, item.luma.shape)
-        chroma = item.chroma + correction.transpose(2, 0, 1)
-        return replace(item, chroma=chroma.astype(np.float32, copy=False))
+        # Plane by plane: a (2, h, w) <-> (h, w, 2) transpose at full size cost more than the filter itself.
+        diff = smooth - fr.pred
+        correction = np.stack([resize(np.ascontiguousarray(diff[..., c]), item.luma.shape) for c in (0, 1)])
+        return replace(item, chroma=(item.chroma + correction).astype(np.float32, copy=False))
