@@ -440,16 +440,16 @@ class Trainer:
         best: float,
         finished: bool,
         gen: nn.Module,
-        ema: Ema | None,
-        critic: nn.Module | None,
-        opt_g: torch.optim.Optimizer | None,
-        opt_c: torch.optim.Optimizer | None,
         scaler: dict[str, Any],
         counters: dict[str, int],
         metrics: dict[str, float] | None,
+        ema: Ema | None = None,
+        critic: nn.Module | None = None,
+        opt_g: torch.optim.Optimizer | None = None,
+        opt_c: torch.optim.Optimizer | None = None,
         keep: bool = False,
     ) -> None:
-        """Write the phase's resumable checkpoint (one layout for every phase; absent parts are None)."""
+        """Write the phase's resumable checkpoint (one layout for every phase; parts it lacks are None)."""
         rngs = self._gather_rng()  # every rank takes part
         if not self.env.main:
             return
@@ -667,9 +667,7 @@ class Trainer:
                     finished=finished,
                     gen=gen,
                     ema=ema,
-                    critic=None,
                     opt_g=opt,
-                    opt_c=None,
                     scaler=scaler.state_dict(),
                     counters={"gen_steps": step},
                     metrics=metrics,
@@ -757,9 +755,7 @@ class Trainer:
                     best=0.0,
                     finished=finished,
                     gen=gen,
-                    ema=None,
                     critic=critic,
-                    opt_g=None,
                     opt_c=opt,
                     scaler=scaler.state_dict(),
                     counters={"critic_steps": step},
