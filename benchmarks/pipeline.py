@@ -29,9 +29,9 @@ from media import make_clip  # noqa: E402
 
 from videocolor.color import code_to_analog  # noqa: E402
 from videocolor.io import EncodeOptions, decode_frames, probe  # noqa: E402
-from videocolor.malloc import tune_malloc  # noqa: E402
 from videocolor.nets import build_generator, prepare_for_inference  # noqa: E402
 from videocolor.pipeline import ColorizeOptions, Colorizer, colorize_video  # noqa: E402
+from videocolor.runtime import tune_process  # noqa: E402
 from videocolor.temporal import SmoothingConfig  # noqa: E402
 
 
@@ -161,7 +161,7 @@ def main() -> None:
     parser.add_argument("--rss-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--rss-size", default="160x120")
     args = parser.parse_args()
-    tune_malloc()  # as the command line does, for both measurements
+    tune_process()  # as the command line does, for both measurements
     if args.threads:
         torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:

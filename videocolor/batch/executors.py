@@ -63,7 +63,7 @@ class RayExecutor:
         else:
             actor_cls = ray.remote(num_cpus=1)(SegmentWorker)
             count = workers or max(1, int(resources.get("CPU", 1)))
-        self._actors = [actor_cls.remote() for _ in range(count)]
+        self._actors = [actor_cls.remote(tune=True) for _ in range(count)]
 
     def run(self, tasks: Iterable[SegmentTask], progress: Progress) -> Iterator[SegmentResult]:
         from ray.util import ActorPool

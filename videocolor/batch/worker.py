@@ -18,7 +18,6 @@ from typing import Any
 from videocolor.batch.faults import crash_point
 from videocolor.errors import VideocolorError
 from videocolor.io import DecodedFrame, MediaInfo, MediaWriter, decode_frames, probe
-from videocolor.malloc import tune_malloc
 from videocolor.pipeline import (
     ColorizeOptions,
     Colorizer,
@@ -27,6 +26,7 @@ from videocolor.pipeline import (
     load_options,
     weights_path,
 )
+from videocolor.runtime import tune_process
 
 __all__ = ["SegmentResult", "SegmentTask", "SegmentWorker"]
 
@@ -58,8 +58,9 @@ def temp_part(part: Path) -> Path:
 
 
 class SegmentWorker:
-    def __init__(self) -> None:
-        tune_malloc()  # in a Ray actor this is a process of its own, not the command line's
+    def __init__(self, tune: bool = False) -> None:
+        if tune:  # a Ray actor: a process of its own, which the command line's tuning did not reach
+            tune_process()
         self._models: dict[str, Any] = {}
 
     def run(self, task: SegmentTask, progress: Callable[[int], None] | None = None) -> SegmentResult:

