@@ -54,6 +54,19 @@ def test_colorize_video_from_the_command_line(tmp_path: Path, weights: str, caps
     assert len(read_video(out).pts) == 6
 
 
+def test_progress_bar_ends_at_the_frames_written(tmp_path: Path, weights: str, capsys) -> None:
+    # Irregular timestamps in MKV (no frame count in the header): the bar's total is estimated from the
+    # duration and the nominal rate, so it must be corrected to what was written.
+    clip = make_clip(tmp_path / "vfr.mkv", frames=12, vfr=True)
+    code, _, err = _run(
+        capsys, "colorize", str(clip), "-o", str(tmp_path / "out.mkv"), "--weights", weights,
+        "--render-factor", "4", "--device", "cpu",
+    )  # fmt: skip
+    assert code == 0, err
+    last_bar = [line for line in err.replace("\r", "\n").splitlines() if "frame/s" in line][-1]
+    assert "100%" in last_bar and "12/12" in last_bar
+
+
 def test_colorize_photo_and_folder(tmp_path: Path, weights: str, capsys) -> None:
     photo = make_image(tmp_path / "p.jpg")
     code, _, err = _run(capsys, "colorize", str(photo), "-o", str(tmp_path / "p.png"), "--weights", weights,

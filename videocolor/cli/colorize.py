@@ -124,6 +124,12 @@ class _Bar:
             self.bar.total = max(total, done)
         self.bar.update(done - self.bar.n)
 
+    def finish(self, done: int) -> None:
+        """End at the frames actually done: the total was an estimate (from the duration) that can be off."""
+        if self.bar is not None and self.bar.total != done:
+            self.bar.total = done
+            self.bar.refresh()
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
@@ -204,6 +210,7 @@ def run(args: argparse.Namespace) -> int:
     bar = _Bar("frame", src.name, args.quiet)
     try:
         report = colorize_video(src, dst, options, progress=bar)
+        bar.finish(report.frames)
     finally:
         bar.close()
     print(
