@@ -35,15 +35,22 @@ from media import make_clip  # noqa: E402
 from videocolor.color import code_to_analog  # noqa: E402
 from videocolor.io import EncodeOptions, decode_frames, probe  # noqa: E402
 from videocolor.nets import build_generator, prepare_for_inference  # noqa: E402
-from videocolor.pipeline import ColorizeOptions, Colorizer, colorize_video  # noqa: E402
+from videocolor.pipeline import ColorizeOptions, Colorizer, autocast_dtype, colorize_video  # noqa: E402
 from videocolor.runtime import tune_process  # noqa: E402
 from videocolor.temporal import SmoothingConfig  # noqa: E402
 
 
-def _colorizer(arch: str, render_factor: int, batch: int) -> Colorizer:
+def _colorizer(arch: str, render_factor: int, batch: int, precision: str = "auto") -> Colorizer:
     torch.manual_seed(0)
     model = prepare_for_inference(build_generator(arch), "cpu")
-    return Colorizer(model, device=torch.device("cpu"), render_size=render_factor * 16, batch_size=batch)
+    cpu = torch.device("cpu")
+    return Colorizer(
+        model,
+        device=cpu,
+        render_size=render_factor * 16,
+        batch_size=batch,
+        autocast_dtype=autocast_dtype(precision, cpu),
+    )
 
 
 def _model_only(clip: Path, colorizer: Colorizer) -> float:
@@ -122,8 +129,9 @@ def _speed(args: argparse.Namespace, workdir: Path) -> None:
         frames = make_frames(args.frames / 24, size=(w, h), fps=24)
         write(clip, frames, fps=24)
         args.frames = len(frames)
-    colorizer = _colorizer(args.arch, args.render_factor, args.batch_size)
-    print(f"{args.arch} at render factor {args.render_factor} ({args.render_factor * 16} px), {w}x{h}, "
+    colorizer = _colorizer(args.arch, args.render_factor, args.batch_size, args.precision)
+    print(f"{args.arch} ({colorizer.precision}) at render factor {args.render_factor} "
+          f"({args.render_factor * 16} px), {w}x{h}, "
           f"{args.frames} frames, batch {args.batch_size}, "
           f"torch threads {torch.get_num_threads()} over {colorizer.workers} inference workers")  # fmt: skip
     # Model-only runs bracket every end-to-end run, so that load from other processes drifts out; with
@@ -157,6 +165,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=192)
     parser.add_argument("--render-factor", type=int, default=21)
     parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--precision", default="auto", help="the model's arithmetic, as colorize's")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--smoothing", nargs="+", default=["none", "flow"])
     parser.add_argument("--repeat", type=int, default=1, help="rounds of end-to-end runs (median ratio)")

@@ -136,6 +136,7 @@ def test_bad_outputs_give_one_line_errors(tmp_path: Path, weights: str, capsys) 
         (str(clip), [], "output path is the input"),
         (str(tmp_path / "nowhere" / "out.mkv"), [], "output folder does not exist"),
         (str(tmp_path / "out.xyzzy"), [], "cannot tell the output container"),
+        (str(tmp_path / "out.mkv"), ["--device", "cpu", "--precision", "fp16"], "fp16 needs a CUDA device"),
     ]
     if os.geteuid() != 0:  # root writes anywhere: a read-only folder cannot be tested as root
         locked = tmp_path / "locked"

@@ -87,8 +87,8 @@ class SegmentWorker:
     def colorizer(self, options: ColorizeOptions) -> Colorizer:
         """The loaded model for these options, loaded on first use and kept."""
         key = json.dumps(
-            [str(weights_path(options)), options.device, options.render_factor, options.render_mode,
-             options.batch_size]
+            [str(weights_path(options)), options.device, options.precision, options.render_factor,
+             options.render_mode, options.batch_size]
         )  # fmt: skip
         if key not in self._models:
             self._models[key] = load_colorizer(options, kind="video")

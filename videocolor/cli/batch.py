@@ -38,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--render-mode", choices=("stretch", "pad"))
     g.add_argument("--batch-size", type=int, help="frames per model call")
     g.add_argument("--device", help="auto, cpu, cuda or cuda:N")
+    g.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), help="the model's arithmetic")
     g.add_argument("--smoothing", choices=("none", "ema", "flow"), help="temporal chroma smoothing")
     g.add_argument("--smoothing-strength", type=float)
     g.add_argument("--codec", help="video encoder, e.g. libx264")
@@ -73,6 +74,7 @@ _OPTION_FLAGS = {
     "render_mode": "render_mode",
     "batch_size": "batch_size",
     "device": "device",
+    "precision": "precision",
     "smoothing": "smoothing_mode",
     "smoothing_strength": "smoothing_strength",
     "codec": "encode_codec",

@@ -62,6 +62,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--batch-size", type=int, help="frames per model call (default 4)")
     p.add_argument("--device", help="auto | cpu | cuda[:N] (default auto)")
+    p.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "bf16", "fp16"),
+        help="the model's arithmetic (default auto: bf16 on GPUs and CPUs with AMX/AVX512-BF16, else fp32)",
+    )
     p.add_argument("--start", type=parse_time, help="start time (seconds or [HH:]MM:SS[.ms])")
     p.add_argument("--duration", type=parse_time, help="length to colorize")
     p.add_argument(
@@ -93,6 +98,7 @@ def options_from_args(args: argparse.Namespace, **extra: Any) -> Any:
         "render_mode": flag("render_mode"),
         "batch_size": flag("batch_size"),
         "device": flag("device"),
+        "precision": flag("precision"),
         "start": flag("start"),
         "duration": flag("duration"),
         "overwrite": True if flag("overwrite") else None,
@@ -144,6 +150,7 @@ _BATCH_SHARED = (
     "render_mode",
     "batch_size",
     "device",
+    "precision",
     "smoothing",
     "smoothing_strength",
     "codec",
@@ -216,7 +223,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"videocolor: wrote {dst}: {report.frames} frames in {report.seconds:.1f} s "
         f"({report.fps:.1f} frames/s), "
-        f"{report.pix_fmt}, render {report.render_shape[1]}x{report.render_shape[0]}, "
+        f"{report.pix_fmt}, render {report.render_shape[1]}x{report.render_shape[0]} {report.precision}, "
         f"{len(report.copied_streams)} stream(s) copied, {len(report.transcoded_streams)} transcoded",
         file=sys.stderr,
     )

@@ -1,7 +1,7 @@
 """The colorize pipeline: stages joined by bounded queues; video and image entry points."""
 
 from videocolor.pipeline.image import colorize_image, colorize_images, is_image
-from videocolor.pipeline.model import load_colorizer, resolve_device, weights_path
+from videocolor.pipeline.model import autocast_dtype, load_colorizer, resolve_device, weights_path
 from videocolor.pipeline.options import PRESET_DIR, ColorizeOptions, load_options
 from videocolor.pipeline.stages import (
     Colorizer,
@@ -19,6 +19,7 @@ __all__ = [
     "ColorizeReport",
     "Colorizer",
     "OutputFrame",
+    "autocast_dtype",
     "colorize_frames",
     "colorize_image",
     "colorize_images",

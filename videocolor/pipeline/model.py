@@ -10,7 +10,14 @@ from videocolor.errors import VideocolorError, WeightsError
 from videocolor.pipeline.options import ColorizeOptions
 from videocolor.pipeline.stages import Colorizer
 
-__all__ = ["DEFAULT_RENDER_FACTOR", "MODELS_DIR", "load_colorizer", "resolve_device", "weights_path"]
+__all__ = [
+    "DEFAULT_RENDER_FACTOR",
+    "MODELS_DIR",
+    "autocast_dtype",
+    "load_colorizer",
+    "resolve_device",
+    "weights_path",
+]
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 DEFAULT_RENDER_FACTOR = {"video": 21, "image": 35}  # DeOldify's defaults
@@ -27,6 +34,24 @@ def resolve_device(name: str) -> torch.device:
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise VideocolorError(f"--device {name}: no CUDA device is available here (use cpu or auto)")
     return torch.device(name)
+
+
+def _cpu_has_native_bf16() -> bool:
+    """AMX or AVX512-BF16: oneDNN runs bf16 convolutions in hardware (elsewhere it emulates them, slower
+    than fp32). torch.cpu's own probes; absent from a torch that lacks them, which reads as no."""
+    probes = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
+
+
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for `precision` on `device` (None: fp32, no autocast); see ColorizeOptions."""
+    if precision == "auto":
+        if device.type == "cuda":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.bfloat16 if device.type == "cpu" and _cpu_has_native_bf16() else None
+    if precision == "fp16" and device.type != "cuda":
+        raise VideocolorError("--precision fp16 needs a CUDA device (on a CPU use bf16 or fp32)")
+    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
 
 
 def weights_path(options: ColorizeOptions) -> Path:
@@ -61,9 +86,6 @@ def load_colorizer(options: ColorizeOptions, *, kind: str = "video") -> Colorize
     device = resolve_device(options.device)
     path = weights_path(options)
     model = load_weights(path, device=device)
-    autocast = None
-    if device.type == "cuda":
-        autocast = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     model = prepare_for_inference(model, device)
     factor = options.render_factor or _weights_render_factor(model) or DEFAULT_RENDER_FACTOR[kind]
     return Colorizer(
@@ -72,7 +94,7 @@ def load_colorizer(options: ColorizeOptions, *, kind: str = "video") -> Colorize
         render_size=factor * 16,
         render_mode=options.render_mode,
         batch_size=options.batch_size,
-        autocast_dtype=autocast,
+        autocast_dtype=autocast_dtype(options.precision, device),
     )
 
 

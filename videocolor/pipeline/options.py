@@ -27,6 +27,9 @@ class ColorizeOptions:
     render_mode: Literal["stretch", "pad"] = "stretch"
     batch_size: int = 4
     device: str = "auto"  # auto | cpu | cuda | cuda:N
+    # The model's arithmetic. auto: bf16 on GPUs that have it (else fp16), bf16 on CPUs that compute it
+    # natively (AMX or AVX512-BF16: ~2x fp32 there), fp32 on other CPUs.
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     start: float | None = None  # seconds from the first frame
     duration: float | None = None  # seconds
     overwrite: bool = False
@@ -45,6 +48,8 @@ class ColorizeOptions:
             raise ValueError(f"start must be >= 0, got {self.start}")
         if self.duration is not None and self.duration <= 0:
             raise ValueError(f"duration must be > 0, got {self.duration}")
+        if self.precision not in ("auto", "fp32", "bf16", "fp16"):
+            raise ValueError(f"precision must be auto, fp32, bf16 or fp16, got {self.precision!r}")
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
             raise ValueError(f"device must be auto, cpu or cuda[:N], got {self.device!r}")
 

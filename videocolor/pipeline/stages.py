@@ -88,6 +88,11 @@ class Colorizer:
         # for a moment stalls one batch instead of every op of the only one.
         self.workers = workers or (2 if device.type == "cpu" else 1)
 
+    @property
+    def precision(self) -> str:
+        """The arithmetic the model runs in: fp32, bf16 or fp16."""
+        return {torch.bfloat16: "bf16", torch.float16: "fp16"}.get(self.autocast_dtype, "fp32")
+
     def map(self, fn: Callable[[T], U], items: Iterable[T]) -> Iterator[U]:
         """`fn` over `items` (batches) on this colorizer's workers, results in order."""
         threads = torch.get_num_threads()

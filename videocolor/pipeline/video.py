@@ -35,6 +35,7 @@ class ColorizeReport:
     frames: int
     seconds: float
     render_shape: tuple[int, int]
+    precision: str
     pix_fmt: str
     copied_streams: tuple[int, ...]
     transcoded_streams: tuple[int, ...]
@@ -109,6 +110,7 @@ def colorize_video(
         frames=count,
         seconds=time.perf_counter() - started,
         render_shape=(rh, rw),
+        precision=colorizer.precision,
         pix_fmt=writer.layout.pix_fmt,
         copied_streams=tuple(writer.copied),
         transcoded_streams=tuple(writer.transcoded),
