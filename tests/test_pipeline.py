@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 from media import duration_of, make_clip, make_image, read_packets, read_video
 
-from videocolor.io import MediaWriter, decode_frames, probe
+from videocolor.io import MediaWriter, VideoLayout, decode_frames, probe
 from videocolor.pipeline import (
     ColorizeOptions,
+    OutputFrame,
     colorize_frames,
     colorize_image,
     colorize_images,
@@ -53,18 +54,22 @@ def test_render_shape_stretch_and_pad() -> None:
     assert render_shape(50, 66, 64, "pad") == ((64, 96), (56, 74))
 
 
+def _colorize_clip(clip: Path, colorizer) -> tuple[list[OutputFrame], VideoLayout]:
+    """colorize_frames over a whole clip, in the layout its writer would choose."""
+    info = probe(clip)
+    writer = MediaWriter(clip.with_name("unused.mkv"), info, copy_streams=False)
+    writer.abort()
+    frames = decode_frames(info)
+    out = colorize_frames(
+        frames, colorizer, layout=writer.layout, matrix=info.matrix, value_range=info.color_range
+    )
+    return list(out), writer.layout
+
+
 def test_colorize_frames_keeps_luma_count_and_pts_exactly(tmp_path: Path, colorizer) -> None:
     clip = make_clip(tmp_path / "v.mkv", frames=14, size=(66, 50), vfr=True)
-    info = probe(clip)
-    writer = MediaWriter(tmp_path / "unused.mkv", info, copy_streams=False)
-    layout = writer.layout
-    writer.abort()
-    frames = list(decode_frames(info))
-    out = list(
-        colorize_frames(
-            iter(frames), colorizer, layout=layout, matrix=info.matrix, value_range=info.color_range
-        )
-    )
+    frames = list(decode_frames(probe(clip)))
+    out, layout = _colorize_clip(clip, colorizer)
     assert [(o.index, o.pts, o.duration) for o in out] == [(f.index, f.pts, f.duration) for f in frames]
     for o, f in zip(out, frames, strict=True):
         assert np.array_equal(o.planes[0], f.luma)  # the output Y plane IS the input's
@@ -74,18 +79,11 @@ def test_colorize_frames_keeps_luma_count_and_pts_exactly(tmp_path: Path, colori
 
 def test_two_inference_workers_give_the_same_frames_as_one(tmp_path: Path, colorizer) -> None:
     clip = make_clip(tmp_path / "v.mp4", frames=17, size=(66, 50))
-    info = probe(clip)
-    writer = MediaWriter(tmp_path / "unused.mkv", info, copy_streams=False)
-    layout = writer.layout
-    writer.abort()
     runs = []
     for workers in (1, 2):
         c = copy.copy(colorizer)
         c.workers = workers
-        frames = decode_frames(info)
-        runs.append(
-            list(colorize_frames(frames, c, layout=layout, matrix=info.matrix, value_range=info.color_range))
-        )
+        runs.append(_colorize_clip(clip, c)[0])
     assert [o.pts for o in runs[0]] == [o.pts for o in runs[1]]
     for a, b in zip(*runs, strict=True):
         for pa, pb in zip(a.planes, b.planes, strict=True):
@@ -96,17 +94,7 @@ def test_bf16_moves_the_shipped_models_chroma_by_two_code_values_at_most(tmp_pat
     # The trained model, not the random one: random weights amplify rounding (up to ~100 codes here).
     options = ColorizeOptions(device="cpu", batch_size=3)
     clip = make_clip(tmp_path / "v.mp4", frames=9, size=(66, 50))
-    info = probe(clip)
-    writer = MediaWriter(tmp_path / "unused.mkv", info, copy_streams=False)
-    layout = writer.layout
-    writer.abort()
-    runs = []
-    for precision in ("fp32", "bf16"):
-        c = load_colorizer(replace(options, precision=precision))
-        frames = decode_frames(info)
-        runs.append(
-            list(colorize_frames(frames, c, layout=layout, matrix=info.matrix, value_range=info.color_range))
-        )
+    runs = [_colorize_clip(clip, load_colorizer(replace(options, precision=p)))[0] for p in ("fp32", "bf16")]
     changed = False
     for a, b in zip(*runs, strict=True):
         assert np.array_equal(a.planes[0], b.planes[0])

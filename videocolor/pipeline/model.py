@@ -50,7 +50,7 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
             return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         return torch.bfloat16 if device.type == "cpu" and _cpu_has_native_bf16() else None
     if precision == "fp16" and device.type != "cuda":
-        raise VideocolorError("--precision fp16 needs a CUDA device (on a CPU use bf16 or fp32)")
+        raise VideocolorError("precision fp16 needs a CUDA device (on a CPU use bf16 or fp32)")
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
 
 
