@@ -84,6 +84,7 @@ def load_colorizer(options: ColorizeOptions, *, kind: str = "video") -> Colorize
     from videocolor.nets import load_weights, prepare_for_inference
 
     device = resolve_device(options.device)
+    autocast = autocast_dtype(options.precision, device)  # before loading: a bad choice fails at once
     path = weights_path(options)
     model = load_weights(path, device=device)
     model = prepare_for_inference(model, device)
@@ -94,7 +95,7 @@ def load_colorizer(options: ColorizeOptions, *, kind: str = "video") -> Colorize
         render_size=factor * 16,
         render_mode=options.render_mode,
         batch_size=options.batch_size,
-        autocast_dtype=autocast_dtype(options.precision, device),
+        autocast_dtype=autocast,
     )
 
 
