@@ -1,10 +1,15 @@
-"""tune_malloc: once a model has run, running it again faults in no fresh pages (glibc's defaults do)."""
+"""tune_malloc: once a model has run, running it again faults in no fresh pages (glibc's defaults do);
+tune_process: a second call freezes nothing new."""
 
 from __future__ import annotations
 
+import gc
 import platform
 import subprocess
 import sys
+import weakref
+
+from videocolor.runtime import tune_process
 
 _CHILD = """
 import resource, threading, torch
@@ -42,3 +47,18 @@ def test_tuned_malloc_reuses_freed_activation_memory() -> None:
         assert int(faults) < 3 * 4096
     else:
         assert took == "False"
+
+
+class _Node:
+    me: object = None
+
+
+def test_tune_process_freezes_once_so_later_cycles_stay_collectable() -> None:
+    tune_process()
+    cycle = _Node()
+    cycle.me = cycle
+    ref = weakref.ref(cycle)
+    tune_process()  # a second command in the same program
+    del cycle
+    gc.collect()
+    assert ref() is None

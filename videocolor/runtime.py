@@ -21,6 +21,7 @@ user may call it too."""
 from __future__ import annotations
 
 import ctypes
+import functools
 import gc
 import platform
 
@@ -54,9 +55,11 @@ def tune_malloc() -> bool:
     return all(mallopt(param, value) == 1 for param, value in _SETTINGS)
 
 
+@functools.cache
 def tune_process() -> None:
     """tune_malloc(), OpenCV on one thread per call, and the objects alive now (modules, the libraries'
-    own) left out of GC scans."""
+    own) left out of GC scans. Once per process: a program that runs several commands (the tests do)
+    must not freeze each command's leftovers, which the GC could then never collect."""
     tune_malloc()
     cv2.setNumThreads(1)
     gc.freeze()
