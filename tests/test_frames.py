@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +63,25 @@ def test_final_planes_are_what_colorize_encodes(tmp_path: Path, smoothing: Smoot
         assert all(np.array_equal(a, b) for a, b in zip(shots.planes, ref.planes, strict=True))
         assert set(shots.images) == set(STAGES)
         assert shots.images["final"].shape == (48, 64, 3) and shots.images["model_input"].shape == (48, 48, 3)
+
+
+class _DarkIsSlow(torch.nn.Module):
+    """Identity that takes longer the darker its input: on two workers, later batches finish first."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        time.sleep(0.3 * float(1.0 - x.mean().clamp(-1.0, 1.0)))
+        return x
+
+
+def test_model_pictures_belong_to_their_frames_whatever_order_batches_end(tmp_path: Path) -> None:
+    levels = [30 + 16 * i for i in range(12)]  # each frame its own gray level, darkest first
+    clip = _write_clip(tmp_path / "c.mp4", [np.full((48, 64, 3), v, np.uint8) for v in levels], audio=False)
+    colorizer = Colorizer(_DarkIsSlow().eval(), device=torch.device("cpu"), render_size=48, batch_size=3,
+                          workers=2)  # fmt: skip
+    means: list[float] = []
+    run_debug(probe(clip), colorizer, ColorizeOptions(), Selection(every=1),
+              on_frame=lambda r, s: means.append(float(s.images["model_input"].mean())))  # fmt: skip
+    assert len(means) == 12 and means == sorted(means)  # was [78, 94, 109, 30, 47, 62, ...] on two workers
 
 
 def test_selection_by_index_time_every_and_cuts(tmp_path: Path) -> None:

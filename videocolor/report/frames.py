@@ -9,6 +9,7 @@ every frame; pictures only for the selected ones.
 from __future__ import annotations
 
 import bisect
+import copy
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,6 +117,10 @@ def run_debug(
     numbers and (for selected frames) its pictures. Returns the frame count."""
     layout = choose_layout(info, options.encode.codec or "libx264", options.encode.pix_fmt)
     matrix = MATRICES[info.matrix]
+    # One batch at a time: the forward hook numbers the model's inputs and outputs in the order the calls
+    # end, which two workers would not keep. The frames are the same either way (the pipeline's tests).
+    colorizer = copy.copy(colorizer)
+    colorizer.workers = 1
     model_io: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     rows = [0]
 
