@@ -38,7 +38,7 @@ _M_ARENA_MAX = -8
 _SETTINGS = (
     (_M_ARENA_MAX, 1),  # threads share one arena: memory one thread frees, the next batch reuses
     (_M_MMAP_THRESHOLD, 32 << 20),  # glibc's largest: buffers below 32 MB come from the heap, not mmap
-    (_M_TRIM_THRESHOLD, 1 << 30),  # never hand the heap's top back between batches
+    (_M_TRIM_THRESHOLD, 1 << 30),  # keep the heap's free top between batches (up to 1 GB of it)
     (_M_TOP_PAD, 64 << 20),  # grow the heap in large steps
 )
 
@@ -52,7 +52,8 @@ def tune_malloc() -> bool:
     except (OSError, AttributeError):
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
-    return all(mallopt(param, value) == 1 for param, value in _SETTINGS)
+    taken = [mallopt(param, value) == 1 for param, value in _SETTINGS]  # all tried, even after a refusal
+    return all(taken)
 
 
 @functools.cache
