@@ -97,11 +97,16 @@ def colorize_images(
         raise OutputError(f"output folder is the input folder: {dst_dir}")
     dst_dir.mkdir(parents=True, exist_ok=True)
     colorizer = colorizer or load_colorizer(options, kind="image")
-    done = []
-    for i, src in enumerate(sources):
+
+    def one(src: Path) -> Path:
         target = dst_dir / src.relative_to(src_dir)
         target.parent.mkdir(parents=True, exist_ok=True)
-        done.append(colorize_image(src, target, options, colorizer=colorizer))
+        return colorize_image(src, target, options, colorizer=colorizer)
+
+    done = []
+    # On the colorizer's workers (two on the CPU): one photo's reading and writing overlap another's model.
+    for i, path in enumerate(colorizer.map(one, sources)):
+        done.append(path)
         if progress is not None:
             progress(i + 1, len(sources))
     return done
