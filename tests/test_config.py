@@ -3,6 +3,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from videocolor.config import ConfigError, config_from_dict, config_to_dict, parse_override
+from videocolor.pipeline import PRESET_DIR, ColorizeOptions, load_options
 
 
 @dataclass(frozen=True)
@@ -34,3 +35,11 @@ def test_override_parsing() -> None:
     assert parse_override('name="x y"') == (["name"], "x y")
     with pytest.raises(ConfigError):
         parse_override("novalue")
+
+
+def test_shipped_presets_load_and_default_is_colorizes_defaults() -> None:
+    names = {p.stem for p in PRESET_DIR.glob("*.toml") if not p.stem.startswith("train-")}
+    assert {"default", "preview", "archival-master"} <= names
+    for name in names:
+        load_options(name)  # an unknown or mistyped key would raise
+    assert load_options("default") == ColorizeOptions()  # what its first line promises
