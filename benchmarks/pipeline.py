@@ -29,7 +29,7 @@ import torch
 
 _ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(_ROOT / "tests"), str(_ROOT / "examples")]
-from make_example import make_frames, write  # noqa: E402
+from make_example import FPS, make_frames, write  # noqa: E402
 from media import make_clip  # noqa: E402
 
 from videocolor.color import code_to_analog  # noqa: E402
@@ -126,8 +126,8 @@ def _speed(args: argparse.Namespace, workdir: Path) -> None:
     else:
         w, h = map(int, args.size.split("x"))
         clip = workdir / "bench.mp4"
-        frames = make_frames(args.frames / 24, size=(w, h), fps=24)
-        write(clip, frames, fps=24)
+        frames = make_frames(args.frames / FPS, size=(w, h))
+        write(clip, frames)
         args.frames = len(frames)
     colorizer = _colorizer(args.arch, args.render_factor, args.batch_size, args.precision)
     print(f"{args.arch} ({colorizer.precision}) at render factor {args.render_factor} "

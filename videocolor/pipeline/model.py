@@ -8,7 +8,7 @@ import torch
 
 from videocolor.errors import VideocolorError, WeightsError
 from videocolor.pipeline.options import ColorizeOptions
-from videocolor.pipeline.stages import Colorizer
+from videocolor.pipeline.stages import PRECISION_DTYPES, Colorizer
 
 __all__ = [
     "DEFAULT_RENDER_FACTOR",
@@ -51,7 +51,7 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
         return torch.bfloat16 if device.type == "cpu" and _cpu_has_native_bf16() else None
     if precision == "fp16" and device.type != "cuda":
         raise VideocolorError("precision fp16 needs a CUDA device (on a CPU use bf16 or fp32)")
-    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+    return PRECISION_DTYPES[precision]
 
 
 def weights_path(options: ColorizeOptions) -> Path:

@@ -33,11 +33,25 @@ from videocolor.io import DecodedFrame, VideoLayout
 from videocolor.temporal import ChromaSmoother, SmoothingConfig, SmoothItem
 from videocolor.temporal.flow import resize
 
-__all__ = ["Colorizer", "OutputFrame", "colorize_frames", "ordered_map", "render_shape", "threaded"]
+__all__ = [
+    "PRECISION_DTYPES",
+    "Colorizer",
+    "OutputFrame",
+    "colorize_frames",
+    "ordered_map",
+    "render_shape",
+    "threaded",
+]
 
 T = TypeVar("T")
 U = TypeVar("U")
 _PAD_MULTIPLE = 32
+# A precision's name and the autocast dtype it runs the model in (None: no autocast).
+PRECISION_DTYPES: dict[str, torch.dtype | None] = {
+    "fp32": None,
+    "bf16": torch.bfloat16,
+    "fp16": torch.float16,
+}
 
 
 @dataclass
@@ -91,10 +105,10 @@ class Colorizer:
     @property
     def precision(self) -> str:
         """The arithmetic the model runs in: fp32, bf16 or fp16."""
-        return {torch.bfloat16: "bf16", torch.float16: "fp16"}.get(self.autocast_dtype, "fp32")
+        return next(name for name, dtype in PRECISION_DTYPES.items() if dtype == self.autocast_dtype)
 
     def map(self, fn: Callable[[T], U], items: Iterable[T]) -> Iterator[U]:
-        """`fn` over `items` (batches) on this colorizer's workers, results in order."""
+        """`fn` over `items` (batches, photos) on this colorizer's workers, results in order."""
         threads = torch.get_num_threads()
         workers = min(self.workers, threads)  # never more threads than torch was given
         if workers == 1:
