@@ -103,10 +103,12 @@ def test_critic_optimizer_steps_per_generator_step(
 
 
 def test_resume_is_exact(images: Path, tmp_path: Path) -> None:
-    cfg = load_train_config(None, TINY + ["run.val_every=1", "loss.temporal=0.5"])
+    overrides = TINY + ["run.val_every=1", "loss.temporal=0.5"]
+    cfg = load_train_config(None, overrides)
     run_training(cfg, [images], tmp_path / "straight", device="cpu", export=False)
     split = tmp_path / "split"
-    run_training(cfg, [images], split, device="cpu", stop_at=("pretrain_gen", 1), export=False)
+    cli = ["train", "run", "--data", str(images), "--out", str(split), "--device", "cpu", "--no-export"]
+    assert main(cli + [x for s in overrides for x in ("--set", s)] + ["--stop-at", "pretrain_gen:1"]) == 0
     assert not load_checkpoint(split / "ckpt" / "pretrain_gen.pt")["finished"]
     run_training(cfg, [images], split, device="cpu", stop_at=("gan", 1), export=False)
     assert load_checkpoint(split / "ckpt" / "gan.pt")["step"] == 1

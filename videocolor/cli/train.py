@@ -90,7 +90,9 @@ def add_actions(p: argparse.ArgumentParser) -> None:
     r.add_argument("--phases", help="comma-separated subset of pretrain_gen,pretrain_critic,gan")
     r.add_argument("--seed", type=int)
     r.add_argument(
-        "--stop-at", type=int, help="stop (checkpointed, resumable) when a phase reaches this step"
+        "--stop-at",
+        metavar="[PHASE:]STEP",
+        help="stop (checkpointed, resumable) when PHASE (or any phase) reaches STEP",
     )
     r.add_argument("--no-export", action="store_true", help="do not write RUN/model.safetensors at the end")
     r.set_defaults(func=_run)
