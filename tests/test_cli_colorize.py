@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -177,6 +179,20 @@ def test_probe_command(tmp_path: Path, capsys) -> None:
     assert code == 0 and "66x50" in out and "audio #1: opus" in out
     code, _, err = _run(capsys, "probe", str(tmp_path / "nope.mp4"))
     assert code == 2 and "input not found" in err
+
+
+def test_help_and_probe_start_without_torch(tmp_path: Path) -> None:
+    """Both answer in a fraction of a second: importing torch and torchvision alone takes ~2 s."""
+    clip = make_clip(tmp_path / "a.mp4", frames=2)
+    code = (
+        "import sys; from videocolor.cli.main import main; "
+        "[main(argv) for argv in (['probe', sys.argv[1]], ['probe', sys.argv[1], '--json'])]; "
+        "import contextlib, io\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()): main(['--help'])\n"
+        "print([m for m in ('torch', 'torchvision') if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(clip)], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "[]"
 
 
 def test_parse_time() -> None:

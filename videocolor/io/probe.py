@@ -6,12 +6,14 @@ import dataclasses
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import av
 
-from videocolor.color import Range
 from videocolor.errors import InputError
+
+if TYPE_CHECKING:  # videocolor.color loads torch, which probing does not need
+    from videocolor.color import Range
 
 __all__ = ["MediaInfo", "StreamInfo", "open_input", "probe"]
 
