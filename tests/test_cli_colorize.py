@@ -139,6 +139,8 @@ def test_bad_outputs_give_one_line_errors(tmp_path: Path, weights: str, capsys) 
         (str(tmp_path / "nowhere" / "out.mkv"), [], "output folder does not exist"),
         (str(tmp_path / "out.xyzzy"), [], "cannot tell the output container"),
         (str(tmp_path / "out.mkv"), ["--device", "cpu", "--precision", "fp16"], "fp16 needs a CUDA device"),
+        (str(tmp_path / "out.gif"), [], "encoder gif takes no planar YUV"),
+        (str(tmp_path / "out.webm"), ["--codec", "libx264"], "webm output does not take libx264 video"),
     ]
     if os.geteuid() != 0:  # root writes anywhere: a read-only folder cannot be tested as root
         locked = tmp_path / "locked"
@@ -150,8 +152,15 @@ def test_bad_outputs_give_one_line_errors(tmp_path: Path, weights: str, capsys) 
         before = {p.name: _digest(p) for p in tmp_path.iterdir() if p.is_file()}
         code, _, err = _run(capsys, "colorize", str(clip), "-o", dst, "--weights", weights,
                             "--render-factor", "4", "--quiet", *extra)  # fmt: skip
-        assert code == 2 and message in err, (dst, err)
+        assert code == 2 and message in err and ".partial" not in err, (dst, err)
         assert {p.name: _digest(p) for p in tmp_path.iterdir() if p.is_file()} == before
+
+
+def test_a_file_name_with_brackets_is_a_file_not_a_pattern(tmp_path: Path, weights: str, capsys) -> None:
+    clip = make_clip(tmp_path / "reel [1] * final.mp4", frames=3)
+    code, _, err = _run(capsys, "colorize", str(clip), "-o", str(tmp_path / "out.mp4"), "--weights", weights,
+                        "--render-factor", "4", "--quiet")  # fmt: skip
+    assert code == 0 and len(read_video(tmp_path / "out.mp4").pts) == 3, err
 
 
 def test_missing_weights_say_how_to_get_them(tmp_path: Path, capsys) -> None:

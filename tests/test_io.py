@@ -80,6 +80,7 @@ def test_decode_window_selects_a_time_range(tmp_path: Path) -> None:
         ("pcm.mov", {"audio": ["pcm_s16le"], "rotation": 90, "sar": Fraction(4, 3)}),
         ("deep.mkv", {"pix_fmt": "yuv420p10le", "size": (66, 50)}),
         ("full.mp4", {"pix_fmt": "yuvj420p", "color_range": "full"}),
+        ("mpeg2.ts", {"codec": "mpeg2video", "audio": ["ac3"]}),
     ],
 )
 def test_writer_keeps_frames_pts_streams_and_tags(tmp_path: Path, name: str, kwargs: dict) -> None:
@@ -89,7 +90,7 @@ def test_writer_keeps_frames_pts_streams_and_tags(tmp_path: Path, name: str, kwa
     assert writer.warnings == []
     a, b = read_video(clip), read_video(out)
     assert b.pts == a.pts
-    assert (b.rotation, b.sar, b.color_range) == (a.rotation, a.sar, a.color_range or 1)
+    assert (b.rotation, b.sar or 1, b.color_range) == (a.rotation, a.sar or 1, a.color_range or 1)
     assert b.luma[0].dtype == a.luma[0].dtype  # 10-bit stays 10-bit
     assert read_packets(out, "audio") == read_packets(clip, "audio")  # byte-identical
     assert _cues(out) == _cues(clip)
@@ -117,6 +118,77 @@ def test_writer_keeps_container_metadata_and_chapters(tmp_path: Path) -> None:
     with av.open(str(tmp_path / "out.mkv")) as out:
         assert out.metadata.get("title") == "Reel 3"
         assert [c["metadata"]["title"] for c in out.chapters()] == ["Opening"]
+
+
+def test_writer_keeps_quicktime_keys(tmp_path: Path) -> None:
+    import av
+
+    src = make_clip(tmp_path / "c.mov", frames=3)
+    tagged = tmp_path / "tagged.mov"
+    keys = {"movflags": "use_metadata_tags"}
+    with av.open(str(src)) as inp, av.open(str(tagged), "w", options=keys) as dst:
+        stream = dst.add_stream_from_template(inp.streams.video[0])
+        dst.metadata.update({"com.apple.quicktime.model": "iPad 2", "title": "Reel 3"})
+        for packet in inp.demux(inp.streams.video[0]):
+            if packet.size:
+                packet.stream = stream
+                dst.mux(packet)
+    _copy_luma(tagged, tmp_path / "out.mov")
+    with av.open(str(tmp_path / "out.mov")) as out:
+        assert out.metadata.get("com.apple.quicktime.model") == "iPad 2"
+        assert out.metadata.get("title") == "Reel 3"
+
+
+def test_mp4_output_ends_with_a_long_last_frame(tmp_path: Path) -> None:
+    """A VFR source whose last frame lasts a second: x264's reordered packets must not cut it short."""
+    import av
+
+    src = tmp_path / "held.mp4"
+    with av.open(str(src), "w") as out:  # MPEG-4 Part 2 without B-frames: packet durations are the frames'
+        video = out.add_stream("mpeg4", rate=25)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        video.codec_context.time_base = Fraction(1, 1000)
+        for i, pts in enumerate([0, 40, 100, 130, 200, 240, 300, 340]):
+            frame = av.VideoFrame(64, 48, "yuv420p")
+            frame.planes[0].update(bytes([20 * i]) * frame.planes[0].buffer_size)
+            frame.pts, frame.time_base = pts, Fraction(1, 1000)
+            for packet in video.encode(frame):
+                packet.duration = 1000 if packet.pts == 340 else 40
+                out.mux(packet)
+        for packet in video.encode():
+            packet.duration = 1000 if packet.pts == 340 else 40
+            out.mux(packet)
+    with av.open(str(src)) as inp:
+        assert inp.duration == 1_340_000  # the source really ends a second after its last frame
+    for name in ("out.mp4", "out.mov", "out.mkv"):
+        _copy_luma(src, tmp_path / name)
+        assert read_video(tmp_path / name).pts == read_video(src).pts
+        with av.open(str(tmp_path / name)) as out:
+            assert out.duration == 1_340_000, name
+
+
+def test_avi_output_keeps_every_pts(tmp_path: Path) -> None:
+    """AVI stores no pts: H.264 with B-frames came back scrambled, without them a frame late."""
+    clip = make_clip(tmp_path / "v.mp4", bframes=3, frames=20, audio=["pcm_s16le"])
+    writer = _copy_luma(clip, tmp_path / "out.avi")
+    assert writer.warnings == [] and probe(tmp_path / "out.avi").codec == "mpeg4"
+    assert read_video(tmp_path / "out.avi").pts == read_video(clip).pts
+    assert read_packets(tmp_path / "out.avi", "audio") == read_packets(clip, "audio")
+
+
+def test_vp9_output_warns_that_it_loses_the_pixel_aspect_ratio(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "sar.mp4", sar=Fraction(2, 1))
+    assert _copy_luma(clip, tmp_path / "sar.mkv").warnings == []  # x264 carries it in the bitstream
+    assert read_video(tmp_path / "sar.mkv").sar == 2
+    warnings = _copy_luma(clip, tmp_path / "sar.webm").warnings
+    assert len(warnings) == 1 and "pixel aspect ratio 2" in warnings[0]
+
+
+def test_odd_sized_420_keeps_its_subsampling(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "odd.webm", codec="libvpx-vp9", size=(65, 49))
+    assert probe(clip).chroma_subsampling == (2, 2)  # not 65 // 33 x 49 // 25 = (1, 1)
+    _copy_luma(clip, tmp_path / "out.webm")  # VP9 subsamples odd sizes: 4:2:0 stays 4:2:0
+    assert read_video(tmp_path / "out.webm").pix_fmt == "yuv420p"
 
 
 def test_writer_transcodes_audio_the_container_refuses(tmp_path: Path) -> None:

@@ -55,3 +55,25 @@ def test_odd_media_decodes_or_is_refused(tmp_path: Path, name: str, expected: st
     else:
         assert count is not None, expected
         assert _decode_count(path) == int(count.group(1))
+
+
+def test_closed_captions_keep_their_own_times_when_converted(tmp_path: Path) -> None:
+    """CEA-608's decoder hands each cue out with a later packet and the last one only when flushed."""
+    import av
+    import numpy as np
+
+    from videocolor.io import MediaWriter
+
+    src = SHARED / "odd_media" / "mp4ff__multitrack_main_1_cea608.mp4"
+    with av.open(str(src)) as container:
+        stream = container.streams.subtitles[0]
+        cues = [c for p in container.demux(stream) if (c := stream.codec_context.decode2(p))]
+    expected = [round(c.pts / 1e6 + c.start_display_time / 1e3, 3) for c in cues]
+    info = probe(src)
+    with MediaWriter(tmp_path / "out.mkv", info) as writer:
+        neutral = np.full(writer.layout.chroma_size, 128, np.uint8)
+        for frame in decode_frames(info):
+            writer.write((frame.luma, neutral, neutral), frame.pts, frame.duration)
+    with av.open(str(tmp_path / "out.mkv")) as out:
+        got = [round(float(p.pts * p.time_base), 3) for p in out.demux(out.streams.subtitles[0]) if p.size]
+    assert len(expected) == 8 and got == expected

@@ -49,6 +49,11 @@ def _glob_base(pattern: str) -> Path:
     return Path(*parts[:first]) if first else Path(".")
 
 
+def is_pattern(text: str) -> bool:
+    """A glob to expand: wildcards, and no file or folder of that very name (names may hold `[` or `*`)."""
+    return glob.has_magic(text) and not os.path.lexists(text)
+
+
 def expand_inputs(inputs: Sequence[str], outdir: str | Path) -> list[BatchItem]:
     """Files map to OUTDIR/name, a folder's videos to OUTDIR/<path inside the folder>, a glob's matches
     to OUTDIR/<path below the glob's first wildcard>. Manifests are read with their own rules."""
@@ -58,7 +63,7 @@ def expand_inputs(inputs: Sequence[str], outdir: str | Path) -> list[BatchItem]:
         if is_manifest(text):
             items += read_manifest(text, out)
             continue
-        if glob.has_magic(text):
+        if is_pattern(text):
             base = _glob_base(text).resolve()
             matches = sorted(Path(p).resolve() for p in glob.glob(text, recursive=True))
             videos = [p for p in matches if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import glob
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
-from videocolor.batch.inputs import VIDEO_EXTENSIONS
+from videocolor.batch.inputs import VIDEO_EXTENSIONS, is_pattern
 from videocolor.errors import InputError, OutputError
 
 __all__ = ["options_from_args", "parse_time", "register"]
@@ -165,7 +164,7 @@ def _is_batch(args: argparse.Namespace) -> bool:
     """Several inputs, a glob, or a folder holding videos and no photos: the batch runner's job."""
     from videocolor.pipeline import is_image
 
-    if len(args.input) > 1 or glob.has_magic(str(args.input[0])):
+    if len(args.input) > 1 or is_pattern(str(args.input[0])):
         return True
     folder = args.input[0]
     if not folder.is_dir():

@@ -27,11 +27,19 @@ _TRANSFER_CODES = {v: k for k, v in _TRANSFER_NAMES.items()}
 _MATRIX_TAG_OF = {"bt601": "smpte170m", "bt709": "bt709", "bt2020": "bt2020nc"}
 # Muxers that list a codec but only write it as "experimental" (unplayable in practice).
 _EXPERIMENTAL = {("mp4", "vorbis"), ("mov", "vorbis"), ("mov", "opus")}
-_DEFAULT_CRF = {"libx264": 18, "libx265": 20, "libvpx-vp9": 15, "libvpx": 6, "libsvtav1": 30}
+# Muxers without a codec-tag table list only their defaults; what their stream-type tables take besides.
+_ALSO_TAKES = {
+    "mpegts": {"h264", "hevc", "mpeg1video", "mpeg4", "aac", "aac_latm", "ac3", "eac3", "mp3", "opus",
+               "dts", "truehd", "s302m", "dvb_subtitle", "dvb_teletext", "timed_id3", "smpte_klv"},
+}  # fmt: skip
+# For MPEG-4 Part 2 the number is its fixed quantiser (2-31): 3 looks like x264's CRF 18.
+_DEFAULT_CRF = {"libx264": 18, "libx265": 20, "libvpx-vp9": 15, "libvpx": 6, "libsvtav1": 30, "mpeg4": 3}
 _TEXT_SUBTITLES = ("mov_text", "subrip", "webvtt", "ass")  # text subtitle encoders, in order of preference
 # The model dominates a colorize run's CPU time; on real footage x264 veryfast at CRF 18 makes files the
 # size of medium's for a third of the encoding time (4.9 vs 13.7 ms per 640x480 frame here).
 _DEFAULT_PRESET = {"libx264": "veryfast", "libx265": "fast"}
+# Encoders that write the SAR into the bitstream; muxers take it from the AVStream, which PyAV cannot set.
+_SAR_IN_BITSTREAM = {"libx264", "libx265", "mpeg4", "mpeg2video"}
 _EVEN_ONLY = {"libx264", "libx265"}  # their chroma subsampling needs even frame sizes
 _INTERLEAVE_S = 0.5  # copy side-stream packets up to this far ahead of the last video packet
 # Container metadata the muxer writes itself.
@@ -42,8 +50,8 @@ _DROP_METADATA = {"encoder", "major_brand", "minor_version", "compatible_brands"
 class EncodeOptions:
     """Video encoder settings; None picks a default from the input and the output container."""
 
-    codec: str | None = None  # libx264 where the container takes H.264, else the container's default
-    crf: int | None = None  # quality (lower is better); codec default when None
+    codec: str | None = None  # libx264 where the container takes H.264 (AVI: MPEG-4), else its default
+    crf: int | None = None  # quality (lower is better; MPEG-4 Part 2: its quantiser); codec default when None
     preset: str | None = None  # encoder speed preset (x264/x265/SVT-AV1); default x264 veryfast, x265 fast
     pix_fmt: str | None = None  # default: the input's chroma subsampling and bit depth, if the codec allows
     container: str | None = None  # FFmpeg format name; default from the output file's suffix
@@ -109,7 +117,12 @@ def choose_layout(info: MediaInfo, codec: str, pix_fmt: str | None) -> VideoLayo
         sub = "444" if odd else sub
         deep = "10le" if info.bit_depth > 8 else ""
         candidates = [f"yuv{sub}p{deep}", f"yuv420p{deep}", f"yuv{sub}p", "yuv420p"]
-        pix_fmt = next((c for c in candidates if not supported or c in supported), "yuv420p")
+        pix_fmt = next((c for c in candidates if not supported or c in supported), None)
+        if pix_fmt is None:
+            raise OutputError(
+                f"encoder {codec} takes no planar YUV ({', '.join(supported)}): choose another --codec, "
+                "or an output such as .mp4, .mkv or .webm"
+            )
     elif supported and pix_fmt not in supported:
         raise OutputError(
             f"encoder {codec} does not take pixel format {pix_fmt} (it takes {', '.join(supported)})"
@@ -160,11 +173,19 @@ class MediaWriter:
         # MP4/MOV edit lists (a start offset) count in the movie timescale, 1/1000 s by default: use the
         # video's own, so the first pts survives exactly.
         muxer_options = {"movie_timescale": str(info.time_base.denominator)} if fmt in ("mp4", "mov") else {}
+        if fmt == "mpegts":  # B-frames start dts before pts: TS timestamps wrap, so keep every pts as is
+            muxer_options["avoid_negative_ts"] = "disabled"
+        if fmt in ("mp4", "mov") and any(key.startswith("com.") for key in info.metadata):
+            muxer_options["movflags"] = "use_metadata_tags"  # reverse-DNS keys (com.apple.quicktime.*)
         try:
             self._out = av.open(str(self.path), "w", format=fmt, options=muxer_options)
         except (av.error.FFmpegError, ValueError) as exc:
             raise OutputError(f"cannot write {self.path}: {exc}") from None
         self._side: av.container.InputContainer | None = None
+        self._durations: dict[int, int] = {}  # pts -> duration of frames sent to the encoder
+        self._end = 0  # end of the last frame shown (max pts + duration)
+        self._held: av.Packet | None = None
+        self._open_cues: list[av.Packet] = []  # converted subtitles that last until the video's end
         try:
             self._setup_video(options)
             if copy_streams:
@@ -176,18 +197,12 @@ class MediaWriter:
     # -- setup -----------------------------------------------------------------------------------------
     def _setup_video(self, options: EncodeOptions) -> None:
         info, out = self.info, self._out
-        supported = out.supported_codecs
-        codec = options.codec
-        if codec is None:
-            codec = (
-                "libx264"
-                if "h264" in supported
-                else {"vp9": "libvpx-vp9", "vp8": "libvpx"}.get(
-                    out.default_video_codec, out.default_video_codec
-                )
-            )
+        codec = options.codec or self._default_codec()
         self.layout = choose_layout(info, codec, options.pix_fmt)
-        stream = out.add_stream(codec, rate=info.fps)
+        try:
+            stream = out.add_stream(codec, rate=info.fps)
+        except ValueError:
+            raise OutputError(f"{out.format.name} output does not take {codec} video") from None
         stream.width, stream.height, stream.pix_fmt = info.width, info.height, self.layout.pix_fmt
         ctx = stream.codec_context
         ctx.time_base = info.time_base
@@ -195,6 +210,10 @@ class MediaWriter:
         ctx.thread_count = options.threads
         if info.sar != 1:
             ctx.sample_aspect_ratio = info.sar
+            if codec not in _SAR_IN_BITSTREAM:
+                self._warn(f"the output loses the pixel aspect ratio {info.sar} (players show square pixels):"
+                           f" {codec} has no field for it and PyAV cannot tag the container's stream;"
+                           " H.264 (.mp4, .mkv) keeps it")  # fmt: skip
         ctx.color_range = 2 if info.color_range == "full" else 1
         ctx.colorspace = _MATRIX_CODES[info.matrix_tag or _MATRIX_TAG_OF[info.matrix]]
         if info.primaries:
@@ -203,7 +222,10 @@ class MediaWriter:
             ctx.color_trc = _TRANSFER_CODES[info.transfer]
         opts: dict[str, str] = {}
         crf = options.crf if options.crf is not None else _DEFAULT_CRF.get(codec)
-        if crf is not None:
+        if crf is not None and codec == "mpeg4":
+            ctx.qscale = True  # a flag: the quantiser itself is pinned by qmin = qmax
+            ctx.qmin = ctx.qmax = crf
+        elif crf is not None:
             opts["crf"] = str(crf)
             if codec.startswith("libvpx"):
                 opts["b"] = "0"  # constant quality
@@ -213,6 +235,8 @@ class MediaWriter:
         if codec.startswith("libvpx"):
             opts.update({"row-mt": "1", "deadline": "good", "cpu-used": "5"})
         ctx.options = opts
+        if out.format.name == "avi":
+            ctx.max_b_frames = 0  # AVI stores no pts: reordered frames would play out of order
         if info.rotation:
             stream.set_display_rotation(info.rotation)
         with open_input(info.path) as source:
@@ -223,9 +247,18 @@ class MediaWriter:
         out.metadata.update({k: v for k, v in info.metadata.items() if k.lower() not in _DROP_METADATA})
         self._video = stream
 
+    def _default_codec(self) -> str:
+        """H.264 where the container takes it; AVI gets FFmpeg's own choice, MPEG-4 Part 2: AVI stores no
+        pts, and FFmpeg's readers label each H.264 frame there with the next frame's time."""
+        default = self._out.default_video_codec
+        if self._out.format.name != "avi" and self._accepts("h264"):
+            return "libx264"
+        return {"vp9": "libvpx-vp9", "vp8": "libvpx"}.get(default, default)
+
     def _accepts(self, codec: str) -> bool:
         name = self._out.format.name
-        return codec in self._out.supported_codecs and (name, codec) not in _EXPERIMENTAL
+        takes = codec in self._out.supported_codecs or codec in _ALSO_TAKES.get(name, ())
+        return takes and (name, codec) not in _EXPERIMENTAL
 
     def _setup_side_streams(self) -> None:
         info = self.info
@@ -298,17 +331,34 @@ class MediaWriter:
         frame.pts = pts - self._offset
         frame.duration = duration
         frame.time_base = self.info.time_base
+        self._durations[frame.pts] = duration
+        self._end = max(self._end, frame.pts + duration)
         self._encode(frame)
 
     def _encode(self, frame: av.VideoFrame | None) -> None:
         try:
-            packets = self._video.encode(frame)
-            for packet in packets:
-                self._out.mux(packet)
-                if packet.dts is not None:
-                    self._copy_side(float(packet.dts * packet.time_base) + _INTERLEAVE_S)
+            for packet in self._video.encode(frame):
+                # Encoders that reorder (B-frames) hand out packets with another frame's duration.
+                if packet.pts is not None and packet.pts in self._durations:
+                    packet.duration = self._durations.pop(packet.pts)
+                self._mux_video(packet)
+            if frame is None and self._held is not None:
+                # MP4/MOV keep frame durations as dts steps and end the track (its edit list) at the
+                # last packet's pts + duration: that must be the end of the last frame shown, or a VFR
+                # clip's long last frame is cut short.
+                if self._out.format.name in ("mp4", "mov") and self._held.pts is not None:
+                    self._held.duration = self._end - self._held.pts
+                self._mux_video(None)
         except av.error.FFmpegError as exc:
             raise OutputError(f"cannot encode/write {self.path}: {exc.strerror or exc}") from None
+
+    def _mux_video(self, packet: av.Packet | None) -> None:
+        """Mux the packet held back (the last one's duration may still change), then hold `packet`."""
+        held, self._held = self._held, packet
+        if held is not None:
+            self._out.mux(held)
+            if held.dts is not None:
+                self._copy_side(float(held.dts * held.time_base) + _INTERLEAVE_S)
 
     def _copy_side(self, until: float | None) -> None:
         """Mux side-stream packets whose time (relative to the output) is below `until` (None: all)."""
@@ -324,8 +374,11 @@ class MediaWriter:
                     self._side.close()
                     self._side = None
                     return
-            if packet.size == 0:  # demuxer flush packets
+            if packet.size == 0:  # demuxer flush packets: a subtitle decoder may still hold a cue
                 self._pending = None
+                dst, decoder = self._plan[packet.stream.index]
+                if decoder is not None and packet.stream.type == "subtitle":
+                    self._convert_cues(packet, dst, decoder)
                 continue
             ts = packet.pts if packet.pts is not None else packet.dts
             t = float(ts * packet.time_base) if ts is not None else 0.0
@@ -345,13 +398,7 @@ class MediaWriter:
                 packet.stream = dst
                 self._out.mux(packet)
             elif packet.stream.type == "subtitle":
-                cues = decoder.codec_context.decode2(packet)
-                if cues is not None and len(cues):
-                    converted = dst.codec_context.encode_subtitle(cues)
-                    converted.pts = converted.dts = None if packet.pts is None else packet.pts - delta
-                    converted.duration, converted.time_base = packet.duration, packet.time_base
-                    converted.stream = dst
-                    self._out.mux(converted)
+                self._convert_cues(packet, dst, decoder)
             else:
                 for frame in decoder.decode(packet):
                     if frame.pts is not None:
@@ -359,10 +406,44 @@ class MediaWriter:
                     for out_packet in dst.encode(frame):
                         self._out.mux(out_packet)
 
+    def _convert_cues(self, packet: av.Packet, dst: av.stream.Stream, decoder: av.stream.Stream) -> None:
+        """Decode a text subtitle packet and mux what it completes, at the cue's own time: decoders such
+        as CEA-608's hand a cue out with a later packet, and the last one only when flushed."""
+        cues = decoder.codec_context.decode2(packet)
+        if cues is None or not len(cues):
+            return
+        tb = decoder.time_base
+        if cues.pts is not None and cues.pts > -(1 << 62):  # AV_NOPTS_VALUE: unset
+            start = Fraction(cues.pts, 1_000_000) + Fraction(cues.start_display_time, 1000)
+        elif packet.pts is not None:
+            start = packet.pts * tb
+        else:
+            return
+        window_start, window_end = self._window_s or (Fraction(0), None)
+        if start < window_start or (window_end is not None and start >= window_end):
+            return
+        start -= window_start
+        converted = dst.codec_context.encode_subtitle(cues)
+        converted.pts = converted.dts = round(start / tb)
+        converted.time_base = tb
+        converted.stream = dst
+        shown_ms = cues.end_display_time - cues.start_display_time
+        if 0 < shown_ms < 1 << 31:
+            converted.duration = round(Fraction(shown_ms, 1000) / tb)
+        elif packet.duration:  # open-ended (0 or UINT32_MAX): until the next cue's packet
+            converted.duration = packet.duration
+        else:  # or until the video's end, known at close()
+            self._open_cues.append(converted)
+            return
+        self._out.mux(converted)
+
     def close(self) -> None:
         """Flush the encoders, copy the remaining side-stream packets, finish the file."""
         self._encode(None)
         self._copy_side(None)
+        for cue in self._open_cues:
+            cue.duration = max(0, round(self._end * self.info.time_base / cue.time_base) - cue.pts)
+            self._out.mux(cue)
         for dst, decoder in getattr(self, "_plan", {}).values():
             if decoder is not None and dst.type == "audio":
                 for packet in dst.encode(None):

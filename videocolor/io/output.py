@@ -40,5 +40,7 @@ def atomic_output(dst: str | Path, *, overwrite: bool = False, inputs: Sequence[
         if not tmp.exists():
             raise OutputError(f"nothing was written for {dst}")
         os.replace(tmp, dst)
+    except OutputError as exc:  # name the file the user asked for, not the temporary one
+        raise OutputError(str(exc).replace(str(tmp), str(dst))) from None
     finally:
         tmp.unlink(missing_ok=True)

@@ -140,8 +140,9 @@ def probe(path: str | Path) -> MediaInfo:
         fallback_range: Range = "full" if not is_yuv else "limited"
         fps = stream.average_rate or stream.guessed_rate or stream.base_rate or Fraction(25)
         chroma = (1, 1)
-        if is_yuv and len(fmt.components) >= 3:
-            chroma = (fmt.width // fmt.components[1].width, fmt.height // fmt.components[1].height)
+        if is_yuv and len(fmt.components) >= 3:  # the format's factors, not this size's (639 / 320 is 1)
+            c = av.VideoFormat(fmt.name, 64, 64).components[1]
+            chroma = (64 // c.width, 64 // c.height)
         return MediaInfo(
             path=p,
             container=container.format.name,
