@@ -29,6 +29,30 @@ def test_unknown_keys_are_named() -> None:
         config_from_dict(Outer, {"inner": {"sise": 1}})
 
 
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"device": 5}, "device must be a string, got 5"),
+        ({"smoothing": "ema"}, "smoothing must be a table, got 'ema'"),
+        ({"render_factor": 10.5}, "render_factor must be an integer or none, got 10.5"),
+        ({"render_factor": True}, "render_factor must be an integer or none, got True"),
+        ({"overwrite": "no"}, "overwrite must be true or false, got 'no'"),
+        ({"batch_size": 2.5}, "batch_size must be an integer, got 2.5"),
+        ({"smoothing": {"strength": "high"}}, "smoothing.strength must be a number, got 'high'"),
+    ],
+)
+def test_values_of_the_wrong_type_are_named(data: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        config_from_dict(ColorizeOptions, data)
+    assert str(err.value) == message
+
+
+def test_ints_fit_floats_and_lists_fit_tuples() -> None:
+    assert config_from_dict(Outer, {"rate": 2, "inner": {"names": ["a"]}}) == Outer(2, Inner(3, ("a",)))
+    with pytest.raises(ConfigError, match=r"inner\.names must be a list, got 'a'"):
+        config_from_dict(Outer, {"inner": {"names": "a"}})
+
+
 def test_override_parsing() -> None:
     assert parse_override("inner.size=4") == (["inner", "size"], 4)
     assert parse_override("name=fast") == (["name"], "fast")

@@ -31,6 +31,44 @@ def _dataclass_type(tp: Any) -> type | None:
     return None
 
 
+def _matches(value: Any, tp: Any) -> bool:
+    """Whether a TOML/JSON value fits a field's type hint (ints fit floats; bools fit only bools)."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, a) for a in args)
+    if origin is typing.Literal:
+        return any(value == a and type(value) is type(a) for a in args)
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_matches(v, args[0]) for v in value)
+        return len(value) == len(args) and all(_matches(v, a) for v, a in zip(value, args, strict=True))
+    if tp is type(None):
+        return value is None
+    if tp is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return not isinstance(tp, type) or isinstance(value, tp)
+
+
+def _type_name(tp: Any) -> str:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in args)
+    if origin is typing.Literal:
+        return " or ".join(repr(a) for a in args)
+    if origin is tuple:
+        return "a list"
+    names = {bool: "true or false", int: "an integer", float: "a number", str: "a string", type(None): "none"}
+    if tp in names:
+        return names[tp]
+    return "a table" if dataclasses.is_dataclass(tp) else getattr(tp, "__name__", str(tp))
+
+
 def config_from_dict(cls: type[T], data: Mapping[str, Any], *, where: str = "") -> T:
     """Build dataclass `cls` from `data`; nested dataclass fields take nested tables."""
     hints = typing.get_type_hints(cls)
@@ -48,6 +86,8 @@ def config_from_dict(cls: type[T], data: Mapping[str, Any], *, where: str = "") 
             value = config_from_dict(sub, value, where=f"{where}{key}.")
         elif isinstance(value, list):
             value = tuple(value)
+        if not _matches(value, hints[key]):
+            raise ConfigError(f"{where}{key} must be {_type_name(hints[key])}, got {value!r}")
         kwargs[key] = value
     try:
         return cls(**kwargs)
