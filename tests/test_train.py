@@ -69,6 +69,12 @@ def test_every_phase_then_export_and_colorize_a_clip(images: Path, tmp_path: Pat
     model = load_weights(out, device="cpu")
     assert model.config.name == "tiny"
     assert all(p.dtype == torch.float16 for p in load_checkpoint_tensors(out))
+    # The best checkpoint keeps raw and EMA weights; the EMA (what validation scored) is the default.
+    raw = tmp_path / "raw.safetensors"
+    assert main(["train", "export", str(run / "ckpt" / "gan-best.pt"), "-o", str(raw), "--no-ema"]) == 0
+    assert [_provenance(f)["ema"] for f in (out, raw)] == [True, False]
+    pairs = zip(load_checkpoint_tensors(out), load_checkpoint_tensors(raw), strict=True)
+    assert not all(torch.equal(a, b) for a, b in pairs)
     # An existing output is refused and left untouched.
     before = out.read_bytes()
     with pytest.raises(OutputError, match="exists"):
@@ -85,6 +91,13 @@ def load_checkpoint_tensors(path: Path) -> list[torch.Tensor]:
     from safetensors.torch import load_file
 
     return [t for t in load_file(str(path)).values() if t.is_floating_point()]
+
+
+def _provenance(path: Path) -> dict:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as fh:
+        return json.loads(fh.metadata()["provenance"])
 
 
 @pytest.mark.parametrize("critic_steps", [None, 1])

@@ -503,16 +503,15 @@ class Trainer:
     def _save_best(
         self, phase: str, gen: nn.Module, ema: Ema | None, step: int, metrics: dict[str, float]
     ) -> None:
-        if self.env.main:
-            model = ema.model if ema is not None else _unwrap(gen)
+        if self.env.main:  # `metrics` are the EMA's where there is one: export picks it by default
             save_checkpoint(
                 self._path(phase, "-best"),
                 {
                     "phase": phase,
                     "step": step,
                     "arch": self.cfg.model.generator,
-                    "generator": model.state_dict(),
-                    "ema": None,
+                    "generator": _unwrap(gen).state_dict(),
+                    "ema": ema.model.state_dict() if ema is not None else None,
                     "metrics": metrics,
                     "config": self.cfg_dict,
                 },
