@@ -10,6 +10,7 @@ import av
 import cv2
 import numpy as np
 import pytest
+from media import make_clip, read_video
 
 from videocolor.cli.main import main
 from videocolor.color import MATRICES
@@ -134,3 +135,11 @@ def test_gray_out_keeps_luma_and_audio_and_neutralises_chroma(
     assert main(["evaluate", "--gray-out", str(tmp_path / "x.mp4"), str(tmp_path / "gt")]) == 2
     assert not (tmp_path / "x.mp4").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["colour.mp4", "gray.mp4"]
+
+
+def test_gray_out_of_a_ten_bit_clip_is_lossless(tmp_path: Path) -> None:
+    src = make_clip(tmp_path / "deep.mkv", frames=4, pix_fmt="yuv420p10le")
+    assert main(["evaluate", "--gray-out", str(tmp_path / "gray.mkv"), str(src)]) == 0
+    a, b = read_video(src), read_video(tmp_path / "gray.mkv")
+    assert b.pix_fmt == "yuv420p10le"
+    assert all(np.array_equal(x, y) for x, y in zip(a.luma, b.luma, strict=True))

@@ -225,6 +225,8 @@ class MediaWriter:
         if crf is not None and codec == "mpeg4":
             ctx.qscale = True  # a flag: the quantiser itself is pinned by qmin = qmax
             ctx.qmin = ctx.qmax = crf
+        elif crf == 0 and codec in ("libx264", "libx265"):
+            opts["qp"] = "0"  # lossless at every bit depth (x264's CRF 0 is not above 8 bits)
         elif crf is not None:
             opts["crf"] = str(crf)
             if codec.startswith("libvpx"):
