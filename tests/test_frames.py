@@ -162,3 +162,32 @@ def test_cli_writes_the_report_folder_atomically(tmp_path: Path, capsys: pytest.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "report", "tiny.safetensors"]
     assert main([*args, "--every", "2", "--overwrite", "--quiet"]) == 0
     assert sum(f["selected"] for f in json.loads((out / "frames.json").read_text())["frames"]) == 3
+
+
+def test_cli_window_times_and_bad_selections(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from videocolor.nets import build_generator, save_weights
+
+    weights = tmp_path / "tiny.safetensors"
+    save_weights(build_generator("tiny"), weights, provenance={"note": "random weights for tests"})
+    clip = make_clip(tmp_path / "clip.mp4", frames=12, size=(32, 32))  # 24 fps
+    out = tmp_path / "report"
+    args = ["frames", str(clip), "--out", str(out), "--weights", str(weights), "--render-factor", "2"]
+    args.append("--quiet")
+    # --time counts on the input's timeline, as --start does; --frame from the first frame processed.
+    assert main([*args, "--start", "0.25", "--time", "0.375", "--frame", "1"]) == 0
+    doc = json.loads((out / "frames.json").read_text())
+    assert [(f["index"], f["time"]) for f in doc["frames"] if f["selected"]] == [(1, 7 / 24), (3, 0.375)]
+    shutil.rmtree(out)
+    capsys.readouterr()
+    (tmp_path / "file").write_text("x")
+    for extra, message in [
+        (["--every", "0"], "--every must be >= 1"),
+        (["--frame", "-1"], "--frame and --time must be >= 0"),
+        (["--frame", "12"], "--frame/--time 12 is past the last frame (12 frames)"),
+        (["--start", "5"], "no video frames in " + str(clip) + " in that time range"),
+        (["--out", str(tmp_path / "file"), "--overwrite"], "output is a file, not a report folder"),
+    ]:
+        assert main([*args, *extra]) == 2, extra
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "file", "tiny.safetensors"]

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from videocolor.cli.colorize import options_from_args, parse_time
-from videocolor.errors import OutputError
+from videocolor.errors import InputError, OutputError
 
 __all__ = ["register"]
 
@@ -19,13 +19,17 @@ def _run(args: argparse.Namespace) -> int:
 
     from videocolor.config import config_to_dict
     from videocolor.io import probe
-    from videocolor.pipeline import load_colorizer
+    from videocolor.pipeline import expected_frames, load_colorizer
     from videocolor.report import FrameRecord, FrameShots, ReportWriter, Selection, run_debug, summary
 
     # The folder's --overwrite is not the video output's: frames writes no video.
     options = options_from_args(
         args, overwrite=None, smoothing_backward_pass=True if args.backward_pass else None
     )
+    if args.every is not None and args.every < 1:
+        raise InputError(f"--every must be >= 1, got {args.every}")
+    if any(n < 0 for n in args.frame) or any(t < 0 for t in args.time):
+        raise InputError("--frame and --time must be >= 0")
     selection = Selection(tuple(args.frame), tuple(args.time), args.every, args.cuts)
     if selection.empty:
         selection = Selection(every=30, cuts=True)
@@ -33,6 +37,8 @@ def _run(args: argparse.Namespace) -> int:
     out: Path = args.out
     if out.exists() and not args.overwrite:
         raise OutputError(f"output exists: {out} (use --overwrite to replace it)")
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output is a file, not a report folder: {out}")
     if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
         raise OutputError(f"output folder is missing or not writable: {out.parent}")
     colorizer = load_colorizer(options, kind="video")
@@ -40,13 +46,21 @@ def _run(args: argparse.Namespace) -> int:
     tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
     try:
         writer = ReportWriter(tmp)
-        with tqdm(total=info.frame_count, unit="frame", desc="frames", disable=args.quiet) as bar:
+        total = expected_frames(info, options)
+        with tqdm(total=total, unit="frame", desc="frames", disable=args.quiet) as bar:
 
             def on_frame(record: FrameRecord, shots: FrameShots | None) -> None:
                 writer.add(record, shots)
                 bar.update()
 
-            run_debug(info, colorizer, options, selection, on_frame=on_frame)
+            count = run_debug(info, colorizer, options, selection, on_frame=on_frame)
+            bar.total = count
+        window = " in that time range" if options.start is not None or options.duration is not None else ""
+        if count == 0:
+            raise InputError(f"no video frames in {args.input}{window}")
+        beyond = [n for n in args.frame if n >= count] + [t for t in args.time if t > writer.records[-1].time]
+        if beyond:
+            raise InputError(f"--frame/--time {beyond[0]} is past the last frame{window} ({count} frames)")
         meta = {
             "input": str(args.input),
             "size": f"{info.width}x{info.height}",
@@ -78,8 +92,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("input", type=Path, help="video file")
     p.add_argument("--out", type=Path, required=True, help="output folder (created)")
-    p.add_argument("--frame", type=int, action="append", default=[], help="select frame index N (repeatable)")
-    p.add_argument("--time", type=parse_time, action="append", default=[], help="select the frame at T")
+    p.add_argument(
+        "--frame",
+        type=int,
+        action="append",
+        default=[],
+        help="select frame N, counted from the first frame processed (repeatable)",
+    )
+    p.add_argument(
+        "--time",
+        type=parse_time,
+        action="append",
+        default=[],
+        help="select the frame at time T of the input, as --start counts (repeatable)",
+    )
     p.add_argument("--every", type=int, help="select every Nth frame")
     p.add_argument("--cuts", action="store_true", help="select the first frame of every shot")
     p.add_argument("--preset", help="options preset, as for colorize")

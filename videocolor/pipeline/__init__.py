@@ -11,7 +11,7 @@ from videocolor.pipeline.stages import (
     render_shape,
     threaded,
 )
-from videocolor.pipeline.video import ColorizeReport, colorize_video
+from videocolor.pipeline.video import ColorizeReport, colorize_video, expected_frames
 
 __all__ = [
     "PRESET_DIR",
@@ -24,6 +24,7 @@ __all__ = [
     "colorize_image",
     "colorize_images",
     "colorize_video",
+    "expected_frames",
     "is_image",
     "load_colorizer",
     "load_options",

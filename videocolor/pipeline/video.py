@@ -23,7 +23,7 @@ from videocolor.pipeline.model import load_colorizer
 from videocolor.pipeline.options import ColorizeOptions
 from videocolor.pipeline.stages import Colorizer, colorize_frames, render_shape
 
-__all__ = ["ColorizeReport", "Progress", "colorize_video"]
+__all__ = ["ColorizeReport", "Progress", "colorize_video", "expected_frames"]
 
 Progress = Callable[[int, int | None], None]  # (frames done, frames expected or None)
 
@@ -46,7 +46,8 @@ class ColorizeReport:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
 
-def _expected_frames(info: MediaInfo, options: ColorizeOptions) -> int | None:
+def expected_frames(info: MediaInfo, options: ColorizeOptions) -> int | None:
+    """How many frames the options' time range holds, estimated from the duration where not declared."""
     if options.start is None and options.duration is None:
         return info.frame_count or (round(info.duration * info.fps) if info.duration else None)
     total = info.duration or None
@@ -74,7 +75,7 @@ def colorize_video(
     info = probe(src)
     colorizer = colorizer or load_colorizer(options, kind="video")
     window = time_window(info, options.start, options.duration)
-    expected = _expected_frames(info, options)
+    expected = expected_frames(info, options)
     started = time.perf_counter()
     with atomic_output(dst, overwrite=options.overwrite, inputs=[src]) as tmp:
         writer = MediaWriter(tmp, info, options.encode, window=window)

@@ -141,15 +141,13 @@ def run_debug(
     times = sorted(selection.times)
     wanted = set(selection.frames)
     prev: tuple[np.ndarray, np.ndarray] | None = None
-    origin: int | None = None
     count = 0
     try:
         for n, out in enumerate(
             threaded(_merge(smoothed, layout, info.color_range), options.queue_size, "merge")
         ):
             raw, chroma, sm = out.info["raw_chroma"], out.info["chroma"], out.info.get("smoothing", {})
-            origin = out.pts if origin is None else origin
-            t = float((out.pts - origin) * info.time_base)
+            t = float((out.pts - (info.start_pts or 0)) * info.time_base)  # the input's timeline, as --start
             due = bisect.bisect_right(times, t + 1e-9)
             selected = (
                 n in wanted
