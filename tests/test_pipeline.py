@@ -259,6 +259,15 @@ def test_colorize_folder_of_images_mirrors_the_tree(tmp_path: Path, colorizer) -
     make_image(tmp_path / "in" / "a.png", gray=True)
     make_image(tmp_path / "in" / "sub" / "b.jpg")
     (tmp_path / "in" / "notes.txt").write_text("not an image")
+    (tmp_path / "in" / "._a.png").write_bytes(b"\x00\x05\x16\x07")  # a macOS resource fork
     written = colorize_images(tmp_path / "in", tmp_path / "out", colorizer=colorizer)
     assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in written) == ["a.png", "sub/b.jpg"]
     assert all(p.exists() for p in written)
+    # An output folder inside the input is not read back as input, however often the job runs.
+    for overwrite in (False, True):
+        options = ColorizeOptions(overwrite=overwrite)
+        written = colorize_images(tmp_path / "in", tmp_path / "in" / "col", options, colorizer=colorizer)
+        assert sorted(p.relative_to(tmp_path / "in" / "col").as_posix() for p in written) == [
+            "a.png",
+            "sub/b.jpg",
+        ]

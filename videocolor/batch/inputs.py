@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from videocolor.errors import InputError, OutputError
+from videocolor.io.files import media_files
 
 __all__ = ["VIDEO_EXTENSIONS", "BatchItem", "expand_inputs", "is_manifest", "read_manifest"]
 
@@ -31,16 +32,6 @@ class BatchItem:
 
 def is_manifest(path: str | Path) -> bool:
     return Path(path).suffix.lower() in _MANIFEST_EXTENSIONS
-
-
-def _videos_under(folder: Path, skip: Path | None) -> list[Path]:
-    found = []
-    for root, dirs, files in os.walk(folder):
-        here = Path(root)
-        # Never descend into the output folder (it may sit inside the input tree).
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and (skip is None or here / d != skip))
-        found += [here / f for f in sorted(files) if Path(f).suffix.lower() in VIDEO_EXTENSIONS]
-    return found
 
 
 def _glob_base(pattern: str) -> Path:
@@ -73,7 +64,7 @@ def expand_inputs(inputs: Sequence[str], outdir: str | Path) -> list[BatchItem]:
             continue
         path = Path(text).resolve()
         if path.is_dir():
-            videos = _videos_under(path, out)
+            videos = media_files(path, VIDEO_EXTENSIONS, skip=out)
             if not videos:
                 raise InputError(f"no video files in {text}")
             items += [BatchItem(p, out / p.relative_to(path)) for p in videos]

@@ -1,6 +1,7 @@
 """Probe, decode, encode and mux: the only code that touches media containers."""
 
 from videocolor.io.decode import DecodedFrame, decode_frames, decode_rgb, plane_array, time_window
+from videocolor.io.files import media_files
 from videocolor.io.index import PacketIndex, index_packets
 from videocolor.io.join import join_parts, partial_path
 from videocolor.io.mux import EncodeOptions, MediaWriter, VideoLayout, choose_layout, container_for
@@ -23,6 +24,7 @@ __all__ = [
     "decode_rgb",
     "index_packets",
     "join_parts",
+    "media_files",
     "open_input",
     "partial_path",
     "plane_array",

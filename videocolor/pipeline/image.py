@@ -11,7 +11,7 @@ import torch
 
 from videocolor.color import MATRICES, fit_chroma_to_gamut, luma_of, merge_chroma
 from videocolor.errors import InputError, OutputError
-from videocolor.io import atomic_output, check_output
+from videocolor.io import atomic_output, check_output, media_files
 from videocolor.pipeline.model import load_colorizer
 from videocolor.pipeline.options import ColorizeOptions
 from videocolor.pipeline.stages import Colorizer
@@ -90,7 +90,7 @@ def colorize_images(
     """Colorize every image under `src_dir` into the same relative path under `dst_dir` (created)."""
     options = options or ColorizeOptions()
     src_dir, dst_dir = Path(src_dir), Path(dst_dir)
-    sources = sorted(p for p in src_dir.rglob("*") if p.is_file() and is_image(p))
+    sources = media_files(src_dir, IMAGE_SUFFIXES, skip=dst_dir)
     if not sources:
         raise InputError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {src_dir}")
     if dst_dir.resolve() == src_dir.resolve():
@@ -99,7 +99,7 @@ def colorize_images(
     colorizer = colorizer or load_colorizer(options, kind="image")
 
     def one(src: Path) -> Path:
-        target = dst_dir / src.relative_to(src_dir)
+        target = dst_dir / src.relative_to(src_dir.resolve())
         target.parent.mkdir(parents=True, exist_ok=True)
         return colorize_image(src, target, options, colorizer=colorizer)
 
