@@ -229,3 +229,18 @@ def test_adaptive_switch_trains_the_critic_until_its_loss_is_low(
     state = load_checkpoint(tmp_path / "ckpt" / "gan.pt")
     assert _opt_steps(state["opt_g"]) == 2
     assert _opt_steps(state["opt_c"]) == 2 * per_gen
+
+
+def test_bad_run_settings_are_one_line_errors(images: Path, tmp_path: Path, capsys) -> None:
+    base = ["train", "run", "--data", str(images), "--out", str(tmp_path / "r"), "--device", "cpu"]
+    base += [x for s in TINY for x in ("--set", s)]
+    for extra, message in [
+        (["--set", "data.crop=16"], "data.crop 16 is too small for a critic of 2 blocks (at least 32"),
+        (["--stop-at", "gen:3"], "--stop-at must be [PHASE:]STEP with PHASE one of pretrain_gen"),
+        (["--max-minutes", "-1"], "--max-minutes must be > 0, got -1"),
+    ]:
+        assert main(base + extra) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err
+    # Generator pretraining alone has no critic, so a small crop is fine there.
+    assert main(base + ["--set", "data.crop=16", "--phases", "pretrain_gen", "--no-export"]) == 0

@@ -23,6 +23,7 @@ def _preset_path(name: str) -> Path:
 
 def _run(args: argparse.Namespace) -> int:
     from videocolor.train import load_train_config, run_training
+    from videocolor.train.config import PHASES
 
     overrides = list(args.set)
     if args.critic_steps is not None:
@@ -33,11 +34,14 @@ def _run(args: argparse.Namespace) -> int:
         overrides.append(f"loss.vgg_weights={json.dumps(str(args.vgg_weights))}")
     if args.phases is not None:
         overrides.append(f"run.phases={json.dumps(args.phases.split(','))}")
+    if args.max_minutes is not None and args.max_minutes <= 0:
+        raise ConfigError(f"--max-minutes must be > 0, got {args.max_minutes:g}")
     stop_at = None
     if args.stop_at:
         phase, _, step = args.stop_at.rpartition(":")
-        if not step.isdigit():
-            raise ConfigError(f"--stop-at must be [PHASE:]STEP, got {args.stop_at!r}")
+        if not step.isdigit() or (phase and phase not in PHASES):
+            raise ConfigError(f"--stop-at must be [PHASE:]STEP with PHASE one of {', '.join(PHASES)}"
+                              f", got {args.stop_at!r}")  # fmt: skip
         stop_at = (phase or None, int(step))
     cfg = load_train_config(_preset_path(args.preset) if args.preset else None, overrides)
     result = run_training(

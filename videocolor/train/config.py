@@ -169,6 +169,14 @@ class TrainConfig:
     gan: GanPhaseConfig = field(default_factory=GanPhaseConfig)
     run: RunConfig = field(default_factory=RunConfig)
 
+    def __post_init__(self) -> None:
+        smallest = 2 ** (self.model.critic_blocks + 3)  # the critic's last feature map must be >= 4 px
+        if self.data.crop < smallest and {"pretrain_critic", "gan"} & set(self.run.phases):
+            raise ValueError(
+                f"data.crop {self.data.crop} is too small for a critic of {self.model.critic_blocks} blocks"
+                f" (at least {smallest}; or fewer model.critic_blocks)"
+            )
+
 
 def _set(tree: dict[str, Any], keys: list[str], value: Any) -> None:
     for k in keys[:-1]:
