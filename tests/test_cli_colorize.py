@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -204,10 +205,21 @@ def test_help_and_probe_start_without_torch(tmp_path: Path) -> None:
     assert done.stdout.splitlines()[-1] == "[]"
 
 
+def test_output_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "a.mp4", frames=2)
+    line = f'"{sys.executable}" -m videocolor probe "{clip}" --json | true; echo ${{PIPESTATUS[0]}}'
+    done = subprocess.run(["bash", "-c", line], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "141" and done.stderr == ""
+
+
 def test_parse_time() -> None:
     assert parse_time("12.5") == 12.5
     assert parse_time("1:02.5") == 62.5
     assert parse_time("1:01:02") == 3662
+    assert parse_time(".5") == 0.5 and parse_time("75") == 75
+    for bad in ("1:75", "1:60:00", "x", "1.2.3"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_time(bad)
 
 
 def test_ctrl_c_stops_cleanly_and_leaves_nothing(tmp_path: Path, weights: str) -> None:

@@ -39,6 +39,7 @@ def test_unknown_keys_are_named() -> None:
         ({"overwrite": "no"}, "overwrite must be true or false, got 'no'"),
         ({"batch_size": 2.5}, "batch_size must be an integer, got 2.5"),
         ({"smoothing": {"strength": "high"}}, "smoothing.strength must be a number, got 'high'"),
+        ({"smoothing": {"strength": 1.5}}, "smoothing: smoothing strength must be in [0, 1), got 1.5"),
     ],
 )
 def test_values_of_the_wrong_type_are_named(data: dict, message: str) -> None:

@@ -92,7 +92,7 @@ def config_from_dict(cls: type[T], data: Mapping[str, Any], *, where: str = "") 
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where or cls.__name__}: {exc}") from None
+        raise ConfigError(f"{where.rstrip('.') or cls.__name__}: {exc}") from None
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:

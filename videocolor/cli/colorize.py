@@ -13,7 +13,7 @@ from videocolor.errors import InputError, OutputError
 
 __all__ = ["options_from_args", "parse_time", "register"]
 
-_TIME = re.compile(r"^(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d*)?)$")
+_TIME = re.compile(r"^(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d*)?|\.\d+)$")
 
 
 def parse_time(text: str) -> float:
@@ -23,6 +23,8 @@ def parse_time(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a time: {text!r} (use seconds or [HH:]MM:SS[.ms])")
     a, b, seconds = match.groups()
     hours, minutes = (a, b) if b is not None else (None, a)
+    if minutes is not None and (float(seconds) >= 60 or (hours is not None and int(minutes) >= 60)):
+        raise argparse.ArgumentTypeError(f"not a time: {text!r} (minutes and seconds go up to 59)")
     return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds)
 
 

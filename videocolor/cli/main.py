@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -52,6 +53,9 @@ def run_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("videocolor: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `videocolor probe X | head -1`: the reader left, which is not an error to show
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+        return 141
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -225,9 +225,9 @@ class MediaWriter:
         if crf is not None and codec == "mpeg4":
             ctx.qscale = True  # a flag: the quantiser itself is pinned by qmin = qmax
             ctx.qmin = ctx.qmax = crf
-        elif crf == 0 and codec in ("libx264", "libx265"):
-            opts["qp"] = "0"  # lossless at every bit depth (x264's CRF 0 is not above 8 bits)
-        elif crf is not None:
+        elif crf == 0 and codec == "libx264":
+            opts["qp"] = "0"  # lossless at every bit depth (CRF 0 is not above 8 bits)
+        elif crf is not None and codec != "libx265":
             opts["crf"] = str(crf)
             if codec.startswith("libvpx"):
                 opts["b"] = "0"  # constant quality
@@ -236,6 +236,8 @@ class MediaWriter:
             opts["preset"] = preset
         if codec.startswith("libvpx"):
             opts.update({"row-mt": "1", "deadline": "good", "cpu-used": "5"})
+        if codec == "libx265":  # its CRF and lossless mode go through x265-params; quiet its banner
+            opts["x265-params"] = "log-level=error:" + ("lossless=1" if crf == 0 else f"crf={crf}")
         ctx.options = opts
         if out.format.name == "avi":
             ctx.max_b_frames = 0  # AVI stores no pts: reordered frames would play out of order
