@@ -108,7 +108,8 @@ def test_a_corrupt_file_fails_alone(
         "b.mp4",
         "sub/c.mp4",
     ]
-    table = capsys.readouterr().out
+    table, err = capsys.readouterr()
+    assert err.strip().splitlines()[-1] == "videocolor: 1 of 4 item(s) failed (see the table)"
     failed = [line for line in table.splitlines() if line.startswith("FAILED")]
     assert (
         len(failed) == 1
@@ -119,6 +120,24 @@ def test_a_corrupt_file_fails_alone(
         states = {Path(i.output).name: (i.state, i.error) for i in store.items()}
     assert states["broken.mp4"][0] == ItemState.FAILED and states["broken.mp4"][1]
     assert [s for name, (s, _) in states.items() if name != "broken.mp4"] == [ItemState.DONE] * 3
+
+
+def test_bad_flags_are_one_error_before_the_job_starts(
+    clip: Path, tiny_weights: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["batch", str(clip), "-o", str(tmp_path / "out"), "--no-progress"]
+    for extra, message in [
+        (["--render-factor", "0"], "render_factor must be in 1..256"),
+        (["--preset", "nope"], "unknown preset 'nope'"),
+        (["--device", "tpu"], "device must be auto, cpu or cuda[:N]"),
+        (["--workers", "0"], "--workers must be >= 1"),
+    ]:
+        assert main(base + extra) == 2, extra
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err
+        assert not (tmp_path / "out").exists()
+    with pytest.raises(SystemExit):  # argparse: not allowed together
+        main(base + ["--model", "fast", "--weights", str(tiny_weights)])
 
 
 def _run_local(clip: Path, outdir: Path, tiny_weights: Path, segments: SegmentOptions) -> Path:

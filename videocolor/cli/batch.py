@@ -32,8 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     g = p.add_argument_group("colorize options (a manifest's columns override them per item)")
     g.add_argument("--preset", help="a preset in pipelines/ or a .toml file")
-    g.add_argument("--model", help="a shipped model's name")
-    g.add_argument("--weights", help="a weights file (.safetensors)")
+    model = g.add_mutually_exclusive_group()
+    model.add_argument("--model", help="a shipped model's name")
+    model.add_argument("--weights", help="a weights file (.safetensors)")
     g.add_argument("--render-factor", type=int, help="render size = factor x 16")
     g.add_argument("--render-mode", choices=("stretch", "pad"))
     g.add_argument("--batch-size", type=int, help="frames per model call")
@@ -98,11 +99,15 @@ def _store_dir(args: argparse.Namespace) -> Path:
 def run_batch_command(args: argparse.Namespace) -> int:
     from videocolor.batch import SegmentOptions, expand_inputs, format_table, run_batch
     from videocolor.batch.executors import make_executor
+    from videocolor.batch.worker import colorize_options
 
-    store_dir = _store_dir(args)
     options: dict[str, Any] = {
         key: getattr(args, flag) for flag, key in _OPTION_FLAGS.items() if getattr(args, flag) is not None
     }
+    colorize_options(options)  # bad flags: one error now, not one per item after the job has started
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers must be >= 1, got {args.workers}")
+    store_dir = _store_dir(args)
     try:
         segments = SegmentOptions(
             target_s=args.segment_seconds,
@@ -128,7 +133,11 @@ def run_batch_command(args: argparse.Namespace) -> int:
     finally:
         executor.close()
     format_table(report.items)
-    return 1 if report.failed else 0
+    if report.failed:
+        print(f"videocolor: {report.failed} of {len(report.items)} item(s) failed (see the table)",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    return 0
 
 
 def _manifest_items(manifests: list[str]) -> list[Any]:
