@@ -82,6 +82,10 @@ def test_colorize_photo_and_folder(tmp_path: Path, weights: str, capsys) -> None
                         "--weights", weights, "--render-factor", "4", "--quiet")  # fmt: skip
     assert code == 0, err
     assert (tmp_path / "album_colour" / "x.png").exists()
+    make_clip(tmp_path / "album" / "reel.mp4", frames=2)  # photos and a video: the video is named
+    code, _, err = _run(capsys, "colorize", str(tmp_path / "album"), "-o", str(tmp_path / "album_colour"),
+                        "--weights", weights, "--render-factor", "4", "--quiet", "--overwrite")  # fmt: skip
+    assert code == 0 and "1 video(s) in " in err and "reel.mp4: `videocolor batch " in err, err
 
 
 def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:

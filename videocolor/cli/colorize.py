@@ -191,6 +191,7 @@ def _run_batch(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from videocolor.io import media_files
     from videocolor.pipeline import colorize_image, colorize_images, colorize_video, is_image
 
     if _is_batch(args):
@@ -208,6 +209,10 @@ def run(args: argparse.Namespace) -> int:
         finally:
             bar.close()
         print(f"videocolor: wrote {len(written)} images under {dst}", file=sys.stderr)
+        videos = media_files(src, VIDEO_EXTENSIONS, skip=dst)
+        if videos:
+            print(f"videocolor: {len(videos)} video(s) in {src} left out, e.g. {videos[0].name}: "
+                  f"`videocolor batch {src} -o OUTDIR` colorizes them", file=sys.stderr)  # fmt: skip
         return 0
     if dst.is_dir():
         dst = dst / src.name
