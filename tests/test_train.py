@@ -115,13 +115,14 @@ def test_critic_optimizer_steps_per_generator_step(
     assert _opt_steps(state["opt_c"]) == 3 * per_gen
 
 
-def test_resume_is_exact(images: Path, tmp_path: Path) -> None:
+def test_resume_is_exact(images: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     overrides = TINY + ["run.val_every=1", "loss.temporal=0.5"]
     cfg = load_train_config(None, overrides)
     run_training(cfg, [images], tmp_path / "straight", device="cpu", export=False)
     split = tmp_path / "split"
     cli = ["train", "run", "--data", str(images), "--out", str(split), "--device", "cpu", "--no-export"]
     assert main(cli + [x for s in overrides for x in ("--set", s)] + ["--stop-at", "pretrain_gen:1"]) == 0
+    assert "stopped in pretrain_gen as --stop-at asked (checkpointed)" in capsys.readouterr().out
     assert not load_checkpoint(split / "ckpt" / "pretrain_gen.pt")["finished"]
     run_training(cfg, [images], split, device="cpu", stop_at=("gan", 1), export=False)
     assert load_checkpoint(split / "ckpt" / "gan.pt")["step"] == 1

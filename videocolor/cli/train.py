@@ -58,6 +58,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{phase}: {shown or 'no validation'}")
     if result.exported is not None:
         print(f"exported the best checkpoint to {result.exported}")
+    if result.stopped is not None:
+        print(
+            f"stopped in {result.stopped} as --stop-at asked (checkpointed): run the same command to resume"
+        )
     return 0
 
 

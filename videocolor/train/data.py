@@ -142,7 +142,7 @@ class ImageCache:
             ):
                 images.extend(frames)
                 if not frames:
-                    bad.append(src.key)
+                    bad.append(str(src.path))
         if bad:
             log.warning("skipped %d unreadable file(s), e.g. %s", len(bad), bad[0])
         if sources and not images:

@@ -108,6 +108,7 @@ class RunResult:
     out: Path
     phases: dict[str, dict[str, Any]] = field(default_factory=dict)  # phase -> last validation metrics
     exported: Path | None = None
+    stopped: str | None = None  # the phase that --stop-at interrupted (checkpointed, resumable)
 
 
 class Ema:
@@ -977,6 +978,7 @@ def run_training(
             if env.world > 1:
                 dist.barrier()  # the next phase reads this one's checkpoint
             if trainer.interrupted:
+                result.stopped = phase
                 break
     if export and env.main and not trainer.interrupted:
         best = _best_checkpoint(trainer.ckpt_dir)
