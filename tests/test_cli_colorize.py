@@ -175,6 +175,12 @@ def test_missing_weights_say_how_to_get_them(tmp_path: Path, capsys) -> None:
     code, _, err = _run(capsys, "colorize", str(clip), "-o", str(tmp_path / "o.mkv"), "--weights",
                         str(tmp_path / "none.safetensors"), "--quiet")  # fmt: skip
     assert code == 2 and "weights file not found" in err
+    code, _, err = _run(capsys, "colorize", str(clip), "-o", str(tmp_path / "o.mkv"), "--weights",
+                        str(tmp_path), "--quiet")  # fmt: skip
+    assert code == 2 and "--weights names a folder" in err
+    code, _, err = _run(capsys, "colorize", str(clip), "-o", str(tmp_path / "o.mkv"), "--model", "nope",
+                        "--quiet")  # fmt: skip
+    assert code == 2 and "no shipped model named 'nope'" in err and ".safetensors" not in err.split("(")[1]
     if default_weights_path() is None:
         code, _, err = _run(capsys, "colorize", str(clip), "-o", str(tmp_path / "o.mkv"), "--quiet")
         assert code == 2 and "--weights" in err and "convert-deoldify" in err and "videocolor train" in err

@@ -58,13 +58,16 @@ def weights_path(options: ColorizeOptions) -> Path:
     """The weights file named by `weights`, else the shipped model `model`, else the default model."""
     if options.weights is not None:
         path = Path(options.weights)
+        if path.is_dir():
+            raise WeightsError(f"--weights names a folder, not a weights file: {path}")
         if not path.is_file():
             raise WeightsError(f"weights file not found: {path}")
         return path
     if options.model is not None:
-        found = sorted(MODELS_DIR.glob(f"{options.model}*.safetensors"))
+        name = options.model.removesuffix(".safetensors")
+        found = sorted(MODELS_DIR.glob(f"{name}*.safetensors"))
         if not found:
-            shipped = sorted({p.name for p in MODELS_DIR.glob("*.safetensors")})
+            shipped = sorted({p.stem for p in MODELS_DIR.glob("*.safetensors")})
             raise WeightsError(
                 f"no shipped model named {options.model!r} in {MODELS_DIR} "
                 f"(shipped: {', '.join(shipped) or 'none'}); use --weights FILE"
