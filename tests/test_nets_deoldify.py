@@ -261,7 +261,7 @@ def test_malicious_pickle_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyP
     torch.save({"model": {"layers.0.0.weight": torch.zeros(1)}, "opt": _Evil()}, path)
     with pytest.raises(WeightsError, match="refused") as info:
         load_deoldify_generator(path, "artistic")
-    assert "\n" not in str(info.value)
+    assert "\n" not in str(info.value) and "weights_only" not in str(info.value)
     assert not (tmp_path / "pwned-by-pickle").exists()
 
 
@@ -272,6 +272,10 @@ def test_not_a_checkpoint(tmp_path: Path) -> None:
     junk.write_bytes(b"this is not a torch file")
     with pytest.raises(WeightsError, match="not a PyTorch checkpoint"):
         load_deoldify_generator(junk, "video")
+    png = tmp_path / "photo.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    with pytest.raises(WeightsError, match="not a PyTorch checkpoint"):
+        load_deoldify_generator(png, "video")
     torch.save([1, 2, 3], tmp_path / "list.pth")
     with pytest.raises(WeightsError, match="not a state dict"):
         load_deoldify_generator(tmp_path / "list.pth", "video")

@@ -33,11 +33,16 @@ def load_deoldify_generator(path: str | Path, variant: str) -> Generator:
     _check_variant(variant)
     if not path.is_file():
         raise WeightsError(f"DeOldify weights file not found: {path}")
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if not (head.startswith(b"PK\x03\x04") or head[:1] == b"\x80"):  # torch's zip, or a legacy pickle
+        raise WeightsError(f"{path}: not a PyTorch checkpoint (expected DeOldify's {variant} generator .pth)")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
+    except pickle.UnpicklingError:  # torch's message advises weights_only=False, which would run the code
         raise WeightsError(
-            f"{path}: refused to load: the file holds Python objects other than tensors ({first_line(exc)})"
+            f"{path}: refused to load: the file holds Python objects other than tensors, and unpickling "
+            "them would run code from the file"
         ) from None
     except Exception as exc:  # torch raises many types for truncated or foreign files
         raise WeightsError(
