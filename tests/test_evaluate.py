@@ -10,7 +10,7 @@ import av
 import cv2
 import numpy as np
 import pytest
-from media import make_clip, read_video
+from media import make_clip, make_image, read_video
 
 from videocolor.cli.main import main
 from videocolor.color import MATRICES
@@ -143,3 +143,14 @@ def test_gray_out_of_a_ten_bit_clip_is_lossless(tmp_path: Path) -> None:
     a, b = read_video(src), read_video(tmp_path / "gray.mkv")
     assert b.pix_fmt == "yuv420p10le"
     assert all(np.array_equal(x, y) for x, y in zip(a.luma, b.luma, strict=True))
+
+
+def test_photos_of_several_sizes_need_photos_mode(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for d in ("pred", "gt"):
+        (tmp_path / d).mkdir()
+        make_image(tmp_path / d / "a.png", size=(40, 30))
+        make_image(tmp_path / d / "b.png", size=(30, 40))
+    assert main(["evaluate", str(tmp_path / "pred"), str(tmp_path / "gt")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "frame 1 is 30x40 but the clip's frames before it are 40x30" in err and err.endswith("--photos")
+    assert main(["evaluate", str(tmp_path / "pred"), str(tmp_path / "gt"), "--photos", "--json"]) == 0

@@ -67,6 +67,10 @@ def score_clip(
         if pred.shape != truth.shape:
             raise ValueError(f"{name}: frame {i} is {pred.shape[1]}x{pred.shape[0]} in the prediction "
                              f"but {truth.shape[1]}x{truth.shape[0]} in the truth")  # fmt: skip
+        if prev is not None and truth.shape != prev[1].shape:
+            raise ValueError(f"{name}: frame {i} is {truth.shape[1]}x{truth.shape[0]} but the clip's frames "
+                             f"before it are {prev[1].shape[1]}x{prev[1].shape[0]}: a folder of photos"
+                             " needs --photos")  # fmt: skip
         gray3 = gray_twin(truth, matrix)
         gray = np.ascontiguousarray(gray3[..., 0])
         warp = warp_truth = None
