@@ -174,8 +174,9 @@ def test_cli_window_times_and_bad_selections(tmp_path: Path, capsys: pytest.Capt
     args = ["frames", str(clip), "--out", str(out), "--weights", str(weights), "--render-factor", "2"]
     args.append("--quiet")
     # --time counts on the input's timeline, as --start does; --frame from the first frame processed.
-    assert main([*args, "--start", "0.25", "--time", "0.375", "--frame", "1"]) == 0
+    assert main([*args, "--start", "0.25", "--time", "0.375", "--frame", "1", "--precision", "fp32"]) == 0
     doc = json.loads((out / "frames.json").read_text())
+    assert doc["meta"]["precision"] == "fp32"
     assert [(f["index"], f["time"]) for f in doc["frames"] if f["selected"]] == [(1, 7 / 24), (3, 0.375)]
     shutil.rmtree(out)
     capsys.readouterr()

@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "-o", "--output", metavar="OUTDIR", help="output folder (default for a manifest: its folder)"
     )
     p.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--no-progress", "--quiet", action="store_true", help="no progress bars")
     g = p.add_argument_group("colorize options (a manifest's columns override them per item)")
     g.add_argument("--preset", help="a preset in pipelines/ or a .toml file")
     model = g.add_mutually_exclusive_group()

@@ -67,6 +67,7 @@ def _run(args: argparse.Namespace) -> int:
             "matrix": info.matrix,
             "range": info.color_range,
             "render_size": colorizer.render_size,
+            "precision": colorizer.precision,
             "smoothing": config_to_dict(options.smoothing),
         }
         writer.finish(meta, summary(writer.records))
@@ -116,6 +117,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--render-mode", choices=("stretch", "pad"))
     p.add_argument("--batch-size", type=int)
     p.add_argument("--device", help="auto | cpu | cuda[:N]")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), help="the model's arithmetic")
     p.add_argument("--start", type=parse_time, help="start time")
     p.add_argument("--duration", type=parse_time, help="length to process")
     p.add_argument("--smoothing", choices=("none", "ema", "flow"), help="temporal chroma smoothing")
