@@ -121,7 +121,7 @@ def test_any_split_of_a_global_batch_sees_the_same_samples() -> None:
 
 def test_samples_depend_only_on_their_position(tmp_path: Path) -> None:
     cache = ImageCache(find_sources([write_images(tmp_path / "d", 6)]), 60)
-    cfg = load_train_config(None, ["data.crop=32"])
+    cfg = load_train_config(None, ["data.crop=32", "model.critic_blocks=2"])
     ds = TrainDataset(cache, cfg.data, cfg.degrade, seed=3, salt=0)
     serial = [ds[p] for p in range(6, 12)]
     loader = make_loader(ds, PositionBatches(1, 6, 1, 1, 0), workers=2, pin=False, prefetch=2)
