@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from media import duration_of, make_clip, make_image, read_packets, read_video
 
-from videocolor.io import MediaWriter, VideoLayout, decode_frames, probe
+from videocolor.io import EncodeOptions, MediaWriter, VideoLayout, decode_frames, probe
 from videocolor.pipeline import (
     ColorizeOptions,
     OutputFrame,
@@ -145,7 +145,10 @@ def test_colorize_video_keeps_everything_but_colour(
     before = clip.read_bytes()
     out = tmp_path / ("colour" + clip.suffix)
     seen: list[int] = []
-    report = colorize_video(clip, out, options, colorizer=colorizer, progress=lambda n, total: seen.append(n))
+    # At the archival-master preset's CRF 12: at the default 18 the random model's noise-like chroma leaves
+    # x264 44.5-46 dB of luma on these tiny clips, depending on the model's arithmetic (threads, bf16).
+    master = replace(options, encode=EncodeOptions(crf=12))
+    report = colorize_video(clip, out, master, colorizer=colorizer, progress=lambda n, total: seen.append(n))
     assert clip.read_bytes() == before
     a, b = read_video(clip), read_video(out)
     assert report.frames == len(a.pts) == len(b.pts) and seen[-1] == report.frames
@@ -172,7 +175,8 @@ def test_smoothing_stage_runs_and_keeps_luma(tmp_path: Path, options, colorizer)
 
     clip = make_clip(tmp_path / "s.mp4", frames=12)
     out = tmp_path / "o.mp4"
-    flow = ColorizeOptions(**{**options.__dict__, "smoothing": SmoothingConfig(mode="flow", strength=0.8)})
+    smoothing = SmoothingConfig(mode="flow", strength=0.8)
+    flow = replace(options, smoothing=smoothing, encode=EncodeOptions(crf=12))
     colorize_video(clip, out, flow, colorizer=colorizer)
     a, b = read_video(clip), read_video(out)
     assert b.pts == a.pts and _luma_psnr(a.luma, b.luma) >= 45.0
