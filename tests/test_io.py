@@ -81,6 +81,7 @@ def test_decode_window_selects_a_time_range(tmp_path: Path) -> None:
         ("deep.mkv", {"pix_fmt": "yuv420p10le", "size": (66, 50)}),
         ("full.mp4", {"pix_fmt": "yuvj420p", "color_range": "full"}),
         ("mpeg2.ts", {"codec": "mpeg2video", "audio": ["ac3"]}),
+        ("flash.flv", {"bframes": 0, "audio": ["aac"]}),
     ],
 )
 def test_writer_keeps_frames_pts_streams_and_tags(tmp_path: Path, name: str, kwargs: dict) -> None:

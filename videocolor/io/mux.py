@@ -239,8 +239,10 @@ class MediaWriter:
         if codec == "libx265":  # its CRF and lossless mode go through x265-params; quiet its banner
             opts["x265-params"] = "log-level=error:" + ("lossless=1" if crf == 0 else f"crf={crf}")
         ctx.options = opts
-        if out.format.name == "avi":
-            ctx.max_b_frames = 0  # AVI stores no pts: reordered frames would play out of order
+        if out.format.name in ("avi", "flv"):
+            # AVI stores no pts (reordered frames play out of order); FLV no negative dts, so B-frames'
+            # delay would shift every timestamp.
+            ctx.max_b_frames = 0
         if info.rotation:
             stream.set_display_rotation(info.rotation)
         with open_input(info.path) as source:
