@@ -77,3 +77,9 @@ def test_closed_captions_keep_their_own_times_when_converted(tmp_path: Path) -> 
     with av.open(str(tmp_path / "out.mkv")) as out:
         got = [round(float(p.pts * p.time_base), 3) for p in out.demux(out.streams.subtitles[0]) if p.size]
     assert len(expected) == 8 and got == expected
+
+
+def test_an_absurd_average_rate_gives_way_to_the_packets_own_rate() -> None:
+    """This Matroska file's average_rate is 1000 (its time base); its frames are 33 ms apart."""
+    info = probe(SHARED / "odd_media" / "exoplayer__sample_with_ssa_subtitles.mkv")
+    assert 29 < info.fps < 31.5

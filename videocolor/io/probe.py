@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -139,6 +140,9 @@ def probe(path: str | Path) -> MediaInfo:
             range_tag = "full"
         fallback_range: Range = "full" if not is_yuv else "limited"
         fps = stream.average_rate or stream.guessed_rate or stream.base_rate or Fraction(25)
+        typical = _typical_rate(container, stream, first.pts)
+        if typical is not None and fps > 4 * typical:  # e.g. a Matroska file's 1/1000 time base as its rate
+            fps = typical
         chroma = (1, 1)
         if is_yuv and len(fmt.components) >= 3:  # the format's factors, not this size's (639 / 320 is 1)
             c = av.VideoFormat(fmt.name, 64, 64).components[1]
@@ -183,6 +187,18 @@ def _declared_duration(stream: av.video.stream.VideoStream) -> float | None:
         h, m, sec = tag.split(":")
         return int(h) * 3600 + int(m) * 60 + float(sec)
     return float(stream.duration * stream.time_base) if stream.duration else None
+
+
+def _typical_rate(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream, first: int | None
+) -> Fraction | None:
+    """Frames per second from the median pts step of the next packets (None if too few to tell)."""
+    packets = itertools.islice(container.demux(stream), 24)
+    times = sorted({p.pts for p in packets if p.pts is not None} | ({first} if first is not None else set()))
+    steps = sorted(b - a for a, b in itertools.pairwise(times))
+    if len(steps) < 3:
+        return None
+    return (1 / (steps[len(steps) // 2] * Fraction(stream.time_base))).limit_denominator(1001)
 
 
 def first_frame(container: av.container.InputContainer, stream: av.video.stream.VideoStream, path: Path):
