@@ -154,3 +154,16 @@ def test_photos_of_several_sizes_need_photos_mode(tmp_path: Path, capsys: pytest
     err = capsys.readouterr().err.strip()
     assert "frame 1 is 30x40 but the clip's frames before it are 40x30" in err and err.endswith("--photos")
     assert main(["evaluate", str(tmp_path / "pred"), str(tmp_path / "gt"), "--photos", "--json"]) == 0
+
+
+def test_a_short_clip_does_not_blank_the_sets_cdc(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for d in ("pred", "gt"):
+        (tmp_path / d).mkdir()
+        _write_clip(tmp_path / d / "long.mp4", _frames(7), audio=False)
+        _write_clip(tmp_path / d / "short.mp4", _frames(3), audio=False)  # CDC needs 5 frames
+    doc = _evaluate_json(capsys, str(tmp_path / "pred"), str(tmp_path / "gt"), "--no-warp")
+    cdc = {c["name"]: c["cdc"] for c in doc["clips"]}
+    assert cdc["short"] == "nan" and doc["summary"]["cdc"] == cdc["long"]
+    assert main(["evaluate", str(tmp_path / "pred"), str(tmp_path / "gt"), "--no-warp"]) == 0
+    short = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("short"))
+    assert "nan" not in short

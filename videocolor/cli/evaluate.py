@@ -43,7 +43,7 @@ _COLUMNS = [("psnr", "PSNR"), ("psnr_gray", "gray"), ("ssim", "SSIM"), ("cf", "C
 
 def _table(scores: list[ClipScores], summary: dict[str, Any]) -> str:
     def cell(key: str, v: float | None) -> str:
-        if v is None:
+        if v is None or math.isnan(v):  # not defined for this clip (e.g. CDC of a photo)
             return "-"
         if key.startswith("warp"):
             return f"{v * 1000:.3f}"

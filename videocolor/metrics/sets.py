@@ -7,6 +7,7 @@ and range (as frame extraction with ffmpeg does).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import zip_longest
@@ -112,10 +113,11 @@ def evaluate(pred: Path, truth: Path, *, photos: bool, temporal: bool) -> list[C
 
 
 def summarize(scores: list[ClipScores]) -> dict[str, Any]:
-    """Means over the clips (a metric missing from a clip is left out of its mean)."""
+    """Means over the clips. A metric a clip lacks (None, or CDC's NaN for clips of <= 4 frames) is left
+    out of its mean, so that one short clip does not blank the whole set's CDC."""
 
     def mean(key: str) -> float | None:
-        vals = [getattr(s, key) for s in scores if getattr(s, key) is not None]
+        vals = [v for s in scores if (v := getattr(s, key)) is not None and not math.isnan(v)]
         return float(np.mean(vals)) if vals else None
 
     out = {k: mean(k) for k in ("psnr", "psnr_gray", "ssim", "cf", "cf_truth", "cdc", "cdc_truth")}
