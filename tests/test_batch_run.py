@@ -122,6 +122,19 @@ def test_a_corrupt_file_fails_alone(
     assert [s for name, (s, _) in states.items() if name != "broken.mp4"] == [ItemState.DONE] * 3
 
 
+def test_a_removed_output_is_made_again_then_left_alone(
+    clip: Path, tiny_weights: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    assert cli_run(clip, out, tiny_weights) == 0
+    made = out / clip.name
+    made.unlink()
+    assert cli_run(clip, out, tiny_weights) == 0 and made.is_file()
+    stamp = made.stat().st_mtime_ns
+    assert cli_run(clip, out, tiny_weights) == 0  # done: skipped, not refused as "output exists"
+    assert made.stat().st_mtime_ns == stamp
+
+
 def test_bad_flags_are_one_error_before_the_job_starts(
     clip: Path, tiny_weights: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -119,8 +119,8 @@ class _Driver:
             if output.exists():
                 shutil.rmtree(self.parts_dir(row.id), ignore_errors=True)
                 return row
-            # The output was removed since: make it again (the fingerprint marks it as new).
-            row = self.store.upsert_item(row.input, row.output, options, fingerprint + " (redo)")
+            # The output was removed since: make it again.
+            row = self.store.upsert_item(row.input, row.output, options, fingerprint, restart=True)
         if row.state == ItemState.PENDING:
             shutil.rmtree(self.parts_dir(row.id), ignore_errors=True)
             try:

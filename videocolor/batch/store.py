@@ -162,8 +162,11 @@ class JobStore:
 
     # -- items ---------------------------------------------------------------------------------
 
-    def upsert_item(self, input: str, output: str, options: dict[str, Any], fingerprint: str) -> ItemRow:
-        """The item writing `output`; a changed input or options start it over (old segments dropped)."""
+    def upsert_item(
+        self, input: str, output: str, options: dict[str, Any], fingerprint: str, *, restart: bool = False
+    ) -> ItemRow:
+        """The item writing `output`; a changed input or options, or `restart`, start it over (old
+        segments dropped)."""
         now = time.time()
         opts = json.dumps(options, sort_keys=True)
         with self._tx() as db:
@@ -174,7 +177,7 @@ class JobStore:
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     (input, output, opts, fingerprint, ItemState.PENDING, now),
                 )
-            elif row["fingerprint"] != fingerprint or row["input"] != input:
+            elif restart or row["fingerprint"] != fingerprint or row["input"] != input:
                 db.execute("DELETE FROM segments WHERE item_id = ?", (row["id"],))
                 db.execute(
                     "UPDATE items SET input = ?, options = ?, fingerprint = ?, state = ?, error = NULL,"
