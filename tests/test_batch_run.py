@@ -44,12 +44,15 @@ def frames_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def cli_run(clip: Path, outdir: Path, tiny_weights: Path, kill_at: str | None = None) -> int:
+def cli_run(
+    clip: Path, outdir: Path, tiny_weights: Path, kill_at: str | None = None, render_factor: int = 4
+) -> int:
     env = {k: v for k, v in os.environ.items() if k != ENV}
     if kill_at:
         env[ENV] = kill_at
     cmd = [sys.executable, "-m", "videocolor", "batch", str(clip), "-o", str(outdir), "--weights"]
-    cmd += [str(tiny_weights), *SEGMENT_FLAGS, "--no-scene-cuts", "--render-factor", "4", "--device", "cpu"]
+    cmd += [str(tiny_weights), *SEGMENT_FLAGS, "--no-scene-cuts", "--render-factor", str(render_factor)]
+    cmd += ["--device", "cpu"]
     # libx264's look-ahead (every preset but ultrafast) is not repeatable in a process where torch has
     # run: two encodes of the same frames can differ (it reads uninitialised memory; MALLOC_PERTURB_
     # makes it repeatable). Bit-exact redo needs a repeatable encoder, so this test pins one.
@@ -132,6 +135,9 @@ def test_a_removed_output_is_made_again_then_left_alone(
     assert cli_run(clip, out, tiny_weights) == 0 and made.is_file()
     stamp = made.stat().st_mtime_ns
     assert cli_run(clip, out, tiny_weights) == 0  # done: skipped, not refused as "output exists"
+    # Other options without --overwrite: refused for that run; the output stays done for the first command.
+    assert cli_run(clip, out, tiny_weights, render_factor=6) == 1
+    assert cli_run(clip, out, tiny_weights) == 0
     assert made.stat().st_mtime_ns == stamp
 
 

@@ -7,6 +7,7 @@ segments (or the assembly) it had not finished, and its outputs equal an uninter
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 from collections.abc import Iterator, Sequence
@@ -96,6 +97,7 @@ class _Driver:
         self.segment_options = segment_options
         self.overwrite = overwrite
         self.parts_root = store.folder / PARTS_DIR
+        self.refused: dict[int, str] = {}  # done items this run may not redo: item id -> why (not stored)
 
     def parts_dir(self, item_id: int) -> Path:
         return self.parts_root / f"item-{item_id:06d}"
@@ -113,6 +115,21 @@ class _Driver:
             fingerprint = fingerprint_of(item.input, options)
         except OSError as exc:
             fingerprint = f"unreadable: {exc.strerror}"
+        with contextlib.suppress(KeyError):
+            done = self.store.item_by_output(str(item.output))
+            if (
+                done.state == ItemState.DONE
+                and (done.fingerprint != fingerprint or done.input != str(item.input))
+                and item.output.exists()
+                and not self.overwrite
+            ):
+                # Refused for this run only: the store keeps the output as made, so the command that
+                # made it still finds it done.
+                self.refused[done.id] = (
+                    f"output exists, made from another input or with other options (use --overwrite): "
+                    f"{item.output}"
+                )
+                return done
         row = self.store.upsert_item(str(item.input), str(item.output), options, fingerprint)
         output = Path(row.output)
         if row.state == ItemState.DONE:
@@ -257,11 +274,13 @@ def run_batch(
                     driver.finish_item(task.item_id)
         finally:
             bars.close()
-        return BatchReport(tuple(_outcome(store, row.id) for row in rows))
+        return BatchReport(tuple(_outcome(store, row.id, driver.refused.get(row.id)) for row in rows))
 
 
-def _outcome(store: JobStore, item_id: int) -> ItemOutcome:
+def _outcome(store: JobStore, item_id: int, refused: str | None = None) -> ItemOutcome:
     row = store.item(item_id)
+    if refused is not None:
+        return ItemOutcome(row.input, row.output, ItemState.FAILED, None, 0.0, refused)
     seconds = sum(s.seconds or 0.0 for s in store.segments(item_id))
     return ItemOutcome(row.input, row.output, row.state, row.frames, seconds, row.error)
 
