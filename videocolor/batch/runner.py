@@ -274,6 +274,8 @@ def run_batch(
                     driver.finish_item(task.item_id)
         finally:
             bars.close()
+            with contextlib.suppress(OSError):  # only once no item has parts left in it
+                driver.parts_root.rmdir()
         return BatchReport(tuple(_outcome(store, row.id, driver.refused.get(row.id)) for row in rows))
 
 
