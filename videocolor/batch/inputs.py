@@ -12,14 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from videocolor.errors import InputError, OutputError
-from videocolor.io.files import media_files
+from videocolor.io.files import VIDEO_SUFFIXES, media_files
 
-__all__ = ["VIDEO_EXTENSIONS", "BatchItem", "expand_inputs", "is_manifest", "read_manifest"]
+__all__ = ["BatchItem", "expand_inputs", "is_manifest", "read_manifest"]
 
-VIDEO_EXTENSIONS = frozenset(
-    {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".m2ts", ".mts", ".mxf"}
-    | {".ogv", ".flv", ".wmv", ".dv", ".3gp", ".nut"}
-)
 _MANIFEST_EXTENSIONS = (".csv", ".jsonl")
 
 
@@ -57,14 +53,14 @@ def expand_inputs(inputs: Sequence[str], outdir: str | Path) -> list[BatchItem]:
         if is_pattern(text):
             base = _glob_base(text).resolve()
             matches = sorted(Path(p).resolve() for p in glob.glob(text, recursive=True))
-            videos = [p for p in matches if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS]
+            videos = [p for p in matches if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES]
             if not videos:
                 raise InputError(f"no video matches {text}")
             items += [BatchItem(p, out / p.relative_to(base)) for p in videos]
             continue
         path = Path(text).resolve()
         if path.is_dir():
-            videos = media_files(path, VIDEO_EXTENSIONS, skip=out)
+            videos = media_files(path, VIDEO_SUFFIXES, skip=out)
             if not videos:
                 raise InputError(f"no video files in {text}")
             items += [BatchItem(p, out / p.relative_to(path)) for p in videos]

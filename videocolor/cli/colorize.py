@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from videocolor.batch.inputs import VIDEO_EXTENSIONS, is_pattern
+from videocolor.batch.inputs import is_pattern
 from videocolor.errors import InputError, OutputError
+from videocolor.io.files import VIDEO_SUFFIXES
 
 __all__ = ["options_from_args", "parse_time", "register"]
 
@@ -172,7 +173,7 @@ def _is_batch(args: argparse.Namespace) -> bool:
     if not folder.is_dir():
         return False
     files = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
-    return not any(is_image(p) for p in files) and any(p.suffix.lower() in VIDEO_EXTENSIONS for p in files)
+    return not any(is_image(p) for p in files) and any(p.suffix.lower() in VIDEO_SUFFIXES for p in files)
 
 
 def _run_batch(args: argparse.Namespace) -> int:
@@ -209,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             bar.close()
         print(f"videocolor: wrote {len(written)} images under {dst}", file=sys.stderr)
-        videos = media_files(src, VIDEO_EXTENSIONS, skip=dst)
+        videos = media_files(src, VIDEO_SUFFIXES, skip=dst)
         if videos:
             print(f"videocolor: {len(videos)} video(s) in {src} left out, e.g. {videos[0].name}: "
                   f"`videocolor batch {src} -o OUTDIR` colorizes them", file=sys.stderr)  # fmt: skip

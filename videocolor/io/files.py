@@ -1,4 +1,5 @@
-"""The media files under a folder, as folder jobs (batches, photo folders) walk them."""
+"""Which files are photos and which videos (by suffix), and the media files under a folder as folder jobs
+(batches, photo folders, evaluation sets) walk them."""
 
 from __future__ import annotations
 
@@ -6,7 +7,15 @@ import os
 from collections.abc import Collection
 from pathlib import Path
 
-__all__ = ["media_files"]
+__all__ = ["IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "media_files"]
+
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".jp2", ".pgm", ".ppm"}
+)
+VIDEO_SUFFIXES = frozenset(
+    {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".m2ts", ".mts", ".mxf"}
+    | {".ogv", ".flv", ".wmv", ".dv", ".3gp", ".nut"}
+)
 
 
 def media_files(folder: Path, suffixes: Collection[str], skip: Path | None = None) -> list[Path]:

@@ -22,11 +22,10 @@ from tqdm import tqdm
 from videocolor.color import MATRICES, Matrix, analog_to_code
 from videocolor.errors import InputError
 from videocolor.io import EncodeOptions, MediaWriter, atomic_output, decode_frames, decode_rgb, probe
+from videocolor.io.files import IMAGE_SUFFIXES
 from videocolor.metrics.clip import ClipScores, score_clip
 
 __all__ = ["ClipSource", "evaluate", "find_clips", "make_gray_twin", "read_rgb", "summarize"]
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
 
 @dataclass(frozen=True)

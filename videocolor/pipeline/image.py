@@ -12,13 +12,13 @@ import torch
 from videocolor.color import MATRICES, fit_chroma_to_gamut, luma_of, merge_chroma
 from videocolor.errors import InputError, OutputError
 from videocolor.io import atomic_output, check_output, media_files
+from videocolor.io.files import IMAGE_SUFFIXES
 from videocolor.pipeline.model import load_colorizer
 from videocolor.pipeline.options import ColorizeOptions
 from videocolor.pipeline.stages import Colorizer
 
 __all__ = ["IMAGE_SUFFIXES", "colorize_image", "colorize_images", "is_image"]
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".jp2", ".pgm", ".ppm"}
 _ALPHA_SUFFIXES = {".png", ".webp", ".tif", ".tiff"}
 _MATRIX = MATRICES["bt601"]  # JPEG/sRGB photos: BT.601 luma weights, full range
 

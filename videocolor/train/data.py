@@ -42,6 +42,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+# Not videocolor.io.files' sets: importing videocolor.io loads PyAV, which training must not need.
 IMAGE_EXTS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"})
 VIDEO_EXTS = frozenset({".mp4", ".mkv", ".mov", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts"})
 
