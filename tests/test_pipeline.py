@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from media import duration_of, make_clip, make_image, read_packets, read_video
 
+from videocolor.errors import OutputError
 from videocolor.io import EncodeOptions, MediaWriter, VideoLayout, decode_frames, probe
 from videocolor.pipeline import (
     ColorizeOptions,
@@ -256,6 +257,36 @@ def test_colorize_image_applies_exif_orientation_and_keeps_alpha(tmp_path: Path,
     cv2.imwrite(str(tmp_path / "alpha.png"), rgba)
     out = colorize_image(tmp_path / "alpha.png", tmp_path / "alpha_colour.png", colorizer=colorizer)
     assert (cv2.imread(str(out), cv2.IMREAD_UNCHANGED)[..., 3] == 77).all()
+
+
+def test_photo_alpha_depth_and_formats_survive_any_pairing(tmp_path: Path, colorizer) -> None:
+    from PIL import Image
+
+    # An RGBA PNG whose EXIF says "turn 90 degrees": the alpha turns with the colour.
+    rgba = np.zeros((16, 24, 4), np.uint8)
+    rgba[..., :3] = 100
+    rgba[:, :6, 3] = 255  # opaque left strip: on top once turned clockwise
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "turned.png", exif=exif)
+    out = cv2.imread(
+        str(colorize_image(tmp_path / "turned.png", tmp_path / "t.png", colorizer=colorizer)), -1
+    )
+    assert out.shape == (24, 16, 4) and (out[:6, :, 3] == 255).all() and (out[6:, :, 3] == 0).all()
+    # 16 bits into an 8-bit-only format: scaled down, not clipped to white.
+    deep = (np.linspace(0, 65535, 32 * 24).reshape(24, 32)).astype(np.uint16)
+    cv2.imwrite(str(tmp_path / "deep.png"), deep)
+    jpg = cv2.imread(str(colorize_image(tmp_path / "deep.png", tmp_path / "d.jpg", colorizer=colorizer)), 0)
+    assert np.abs(jpg.astype(int) - np.round(deep / 257)).max() <= 4
+    # BMP keeps its alpha; PPM (no alpha) drops it; PGM (gray only) is refused before any work.
+    cv2.imwrite(str(tmp_path / "a.bmp"), rgba)
+    out = colorize_image(tmp_path / "a.bmp", tmp_path / "a_colour.png", colorizer=colorizer)
+    assert cv2.imread(str(out), cv2.IMREAD_UNCHANGED).shape == (16, 24, 4)
+    assert (
+        cv2.imread(str(colorize_image(tmp_path / "a.bmp", tmp_path / "a.ppm", colorizer=colorizer))).ndim == 3
+    )
+    with pytest.raises(OutputError, match="output must be an image file"):
+        colorize_image(tmp_path / "a.bmp", tmp_path / "a.pgm", colorizer=colorizer)
 
 
 def test_colorize_folder_of_images_mirrors_the_tree(tmp_path: Path, colorizer) -> None:
