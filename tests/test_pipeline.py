@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from media import duration_of, make_clip, make_image, read_packets, read_video
 
-from videocolor.errors import OutputError
+from videocolor.errors import InputError, OutputError
 from videocolor.io import EncodeOptions, MediaWriter, VideoLayout, decode_frames, probe
 from videocolor.pipeline import (
     ColorizeOptions,
@@ -298,6 +298,12 @@ def test_colorize_folder_of_images_mirrors_the_tree(tmp_path: Path, colorizer) -
     written = colorize_images(tmp_path / "in", tmp_path / "out", colorizer=colorizer)
     assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in written) == ["a.png", "sub/b.jpg"]
     assert all(p.exists() for p in written)
+    # An unreadable photo is named once the others are written.
+    (tmp_path / "in" / "sub" / "broken.png").write_bytes(b"not a png")
+    with pytest.raises(InputError, match=r"1 of 3 photos not colorized \(the others were\): .*broken\.png"):
+        colorize_images(tmp_path / "in", tmp_path / "out2", colorizer=colorizer)
+    assert sorted(p.name for p in (tmp_path / "out2").rglob("*.*")) == ["a.png", "b.jpg"]
+    (tmp_path / "in" / "sub" / "broken.png").unlink()
     # An output folder inside the input is not read back as input, however often the job runs.
     for overwrite in (False, True):
         options = ColorizeOptions(overwrite=overwrite)

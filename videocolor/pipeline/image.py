@@ -126,7 +126,8 @@ def colorize_images(
     colorizer: Colorizer | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
-    """Colorize every image under `src_dir` into the same relative path under `dst_dir` (created)."""
+    """Colorize every image under `src_dir` into the same relative path under `dst_dir` (created). An
+    unreadable photo does not stop the others: once they are written, InputError names it."""
     options = options or ColorizeOptions()
     src_dir, dst_dir = Path(src_dir), Path(dst_dir)
     sources = media_files(src_dir, IMAGE_SUFFIXES, skip=dst_dir)
@@ -137,15 +138,20 @@ def colorize_images(
     dst_dir.mkdir(parents=True, exist_ok=True)
     colorizer = colorizer or load_colorizer(options, kind="image")
 
-    def one(src: Path) -> Path:
+    def one(src: Path) -> Path | InputError:
         target = dst_dir / src.relative_to(src_dir.resolve())
         target.parent.mkdir(parents=True, exist_ok=True)
-        return colorize_image(src, target, options, colorizer=colorizer)
+        try:
+            return colorize_image(src, target, options, colorizer=colorizer)
+        except InputError as exc:
+            return exc
 
-    done = []
+    done, bad = [], []
     # On the colorizer's workers (two on the CPU): one photo's reading and writing overlap another's model.
-    for i, path in enumerate(colorizer.map(one, sources)):
-        done.append(path)
+    for i, result in enumerate(colorizer.map(one, sources)):
+        (bad if isinstance(result, InputError) else done).append(result)
         if progress is not None:
             progress(i + 1, len(sources))
+    if bad:
+        raise InputError(f"{len(bad)} of {len(sources)} photos not colorized (the others were): {bad[0]}")
     return done
