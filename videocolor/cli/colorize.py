@@ -10,7 +10,7 @@ from typing import Any
 
 from videocolor.batch.inputs import is_pattern
 from videocolor.errors import InputError, OutputError
-from videocolor.io.files import VIDEO_SUFFIXES
+from videocolor.io.files import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 
 __all__ = ["options_from_args", "parse_time", "register"]
 
@@ -165,15 +165,16 @@ _BATCH_SHARED = (
 
 def _is_batch(args: argparse.Namespace) -> bool:
     """Several inputs, a glob, or a folder holding videos and no photos: the batch runner's job."""
-    from videocolor.pipeline import is_image
+    from videocolor.io import media_files
 
     if len(args.input) > 1 or is_pattern(str(args.input[0])):
         return True
     folder = args.input[0]
     if not folder.is_dir():
         return False
-    files = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
-    return not any(is_image(p) for p in files) and any(p.suffix.lower() in VIDEO_SUFFIXES for p in files)
+    return not media_files(folder, IMAGE_SUFFIXES, skip=args.output) and bool(
+        media_files(folder, VIDEO_SUFFIXES, skip=args.output)
+    )
 
 
 def _run_batch(args: argparse.Namespace) -> int:
