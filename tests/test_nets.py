@@ -17,6 +17,7 @@ from videocolor.nets import (
     default_weights_path,
     get_generator_config,
     list_generators,
+    load_for_training,
     load_weights,
     prepare_for_inference,
     register_generator,
@@ -121,6 +122,33 @@ def test_weights_roundtrip_fp16_and_fp32(tmp_path: Path) -> None:
         "w-torch.float16.safetensors",
         "w-torch.float32.safetensors",
     ]
+
+
+@pytest.mark.parametrize("out_stride", [4, 1])  # 1: DeOldify's weight-normed final pixel shuffle
+def test_a_weights_file_loads_back_into_the_training_form(tmp_path: Path, out_stride: int) -> None:
+    """Fine-tuning starts from a shipped file: spectral and weight norm rebuilt, the chroma gain left out."""
+    torch.manual_seed(3)
+    x = torch.randn(2, 3, 48, 64)
+    widths = {4: (16,), 1: (16, 16)}[out_stride]
+    config = dataclasses.replace(get_generator_config("tiny"), out_stride=out_stride, decoder_widths=widths)
+    model = calibrated(Generator(config), x)
+    with torch.no_grad():
+        for m in model.modules():  # power iteration run to convergence: saved weights at spectral norm 1
+            if hasattr(m, "weight_u"):
+                u, _, vh = torch.linalg.svd(m.weight_orig.flatten(1).double())
+                m.weight_u.copy_(u[:, 0]), m.weight_v.copy_(vh[0])
+        ref = model(x)
+    gained = Generator(dataclasses.replace(model.config, chroma_gain=1.3))
+    gained.load_state_dict(model.state_dict())
+    path = save_weights(gained, tmp_path / "gained.safetensors", provenance={}, dtype=torch.float32)
+    fresh = Generator(config)
+    load_for_training(path, fresh)
+    assert any(k.endswith("weight_orig") for k in fresh.state_dict())
+    assert any(k.endswith("weight_g") for k in fresh.state_dict()) == (out_stride == 1)
+    with torch.no_grad():
+        assert (fresh.eval()(x) - ref).abs().max() <= 1e-4
+    with pytest.raises(WeightsError, match="holds a tiny generator, not the fast"):
+        load_for_training(path, build_generator("fast"))
 
 
 def test_fast_weights_fit_in_25_mb(tmp_path: Path) -> None:

@@ -141,6 +141,38 @@ def test_resume_is_exact(images: Path, tmp_path: Path, capsys: pytest.CaptureFix
         )
 
 
+def test_fine_tuning_starts_from_a_weights_file(images: Path, tmp_path: Path, capsys) -> None:
+    """model.init: generator pretraining starts from a file's weights (lr 0 here, so it stays there)."""
+    from safetensors.torch import load_file
+
+    from videocolor.nets import build_generator, load_for_training, save_weights
+    from videocolor.nets.inference import fold_norms
+
+    torch.manual_seed(5)
+    init = save_weights(build_generator("tiny"), tmp_path / "init.safetensors", provenance={})
+    expected = build_generator("tiny")
+    load_for_training(init, expected)
+    expected = fold_norms(expected.eval()).state_dict()
+    overrides = TINY + [
+        f"model.init={json.dumps(str(init))}",
+        "pretrain_gen.lr=0",
+        'run.phases=["pretrain_gen"]',
+    ]
+    result = run_training(load_train_config(None, overrides), [images], tmp_path / "run", device="cpu")
+    tuned = load_file(str(result.exported))
+    learned = [k for k in expected if "running_" not in k and "num_batches" not in k]  # BN stats still move
+    assert learned and all(
+        torch.allclose(tuned[k].float(), expected[k], rtol=1e-2, atol=1e-3) for k in learned
+    )
+    # A file of another architecture is a one-line error, before any data is read.
+    capsys.readouterr()
+    args = ["train", "run", "--data", str(images), "--out", str(tmp_path / "r"), "--device", "cpu"]
+    wrong = [f"model.init={json.dumps(str(Path(__file__).parents[1] / 'models' / 'fast.v2.safetensors'))}"]
+    assert main(args + [x for s in TINY + wrong for x in ("--set", s)]) != 0
+    err = capsys.readouterr().err.strip()
+    assert "holds a fast generator, not the tiny being trained" in err and len(err.splitlines()) == 1, err
+
+
 def test_loss_falls_when_overfitting_a_few_images(tmp_path: Path) -> None:
     few = write_images(tmp_path / "few", 4, seed=7)
     cfg = load_train_config(

@@ -1,4 +1,5 @@
-"""Process-wide settings for a long tensor job: glibc's malloc, OpenCV's threads, Python's GC.
+"""Process-wide settings for a long tensor job (glibc's malloc, OpenCV's threads, Python's GC), and
+whether this CPU computes bf16 in hardware.
 
 PyTorch's CPU tensors and NumPy's arrays come straight from malloc. With glibc's defaults, buffers of a
 few MB are mmap'd and unmapped one by one, and every thread gets its own arena that is trimmed back to
@@ -27,7 +28,7 @@ import platform
 
 import cv2
 
-__all__ = ["tune_malloc", "tune_process"]
+__all__ = ["cpu_has_native_bf16", "tune_malloc", "tune_process"]
 
 # mallopt() parameters, from glibc's malloc.h.
 _M_TRIM_THRESHOLD = -1
@@ -64,3 +65,13 @@ def tune_process() -> None:
     tune_malloc()
     cv2.setNumThreads(1)
     gc.freeze()
+
+
+@functools.cache
+def cpu_has_native_bf16() -> bool:
+    """AMX or AVX512-BF16: oneDNN runs bf16 convolutions in hardware (elsewhere it emulates them, slower
+    than fp32). torch.cpu's own probes; absent from a torch that lacks them, which reads as no."""
+    import torch  # here: the command line imports this module before it knows it needs torch
+
+    probes = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)

@@ -12,6 +12,7 @@ from videocolor.nets.unet import Generator, GeneratorConfig
 from videocolor.nets.weights import (
     DEFAULT_WEIGHTS_NAME,
     default_weights_path,
+    load_for_training,
     load_weights,
     read_metadata,
     save_weights,
@@ -27,6 +28,7 @@ __all__ = [
     "fold_norms",
     "get_generator_config",
     "list_generators",
+    "load_for_training",
     "load_weights",
     "prepare_for_inference",
     "read_metadata",

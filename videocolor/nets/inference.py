@@ -10,11 +10,12 @@ from torchvision.models.resnet import BasicBlock, Bottleneck
 
 from videocolor.nets.layers import WeightNormConv2d
 
-__all__ = ["fold_norms", "prepare_for_inference"]
+__all__ = ["fold_norms", "prepare_for_inference", "spectral_norm_of"]
 
 
-def _has_spectral_norm(module: nn.Module) -> bool:
-    return any(isinstance(hook, SpectralNorm) for hook in module._forward_pre_hooks.values())
+def spectral_norm_of(module: nn.Module) -> SpectralNorm | None:
+    """The spectral norm torch applies to `module`'s weight, if any."""
+    return next((h for h in module._forward_pre_hooks.values() if isinstance(h, SpectralNorm)), None)
 
 
 def _plain_conv(wn: WeightNormConv2d) -> nn.Conv2d:
@@ -33,7 +34,7 @@ def fold_norms(model: nn.Module) -> nn.Module:
     Spectral norm uses the stored u/v as they are (no power iteration), exactly as an eval forward does.
     """
     for module in list(model.modules()):
-        if _has_spectral_norm(module):
+        if spectral_norm_of(module) is not None:
             nn.utils.remove_spectral_norm(module)
             # torch leaves its (wrapped) legacy-layout load hook behind, which would then demand weight_orig
             for key, hook in list(module._load_state_dict_pre_hooks.items()):

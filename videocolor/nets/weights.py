@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 from collections.abc import Mapping
@@ -15,10 +16,17 @@ from safetensors.torch import load_file, save_file
 
 from videocolor.config import ConfigError, config_from_dict, config_to_dict
 from videocolor.errors import WeightsError
-from videocolor.nets.inference import fold_norms
+from videocolor.nets.inference import fold_norms, spectral_norm_of
+from videocolor.nets.layers import WeightNormConv2d
 from videocolor.nets.unet import Generator, GeneratorConfig
 
-__all__ = ["DEFAULT_WEIGHTS_NAME", "default_weights_path", "load_weights", "save_weights"]
+__all__ = [
+    "DEFAULT_WEIGHTS_NAME",
+    "default_weights_path",
+    "load_for_training",
+    "load_weights",
+    "save_weights",
+]
 
 FORMAT = "videocolor.generator"
 FORMAT_VERSION = "1"
@@ -104,6 +112,41 @@ def load_weights(path: str | Path, *, device: str | torch.device = "cpu") -> Gen
     model.provenance = meta["provenance"]
     model.render_factor = meta["render_factor"]
     return model.to(device=device, dtype=torch.float32)
+
+
+def load_for_training(path: str | Path, model: Generator) -> None:
+    """Start `model`, a generator in training form (spectral and weight norm in place), from a weights
+    file: the inverse of the folding `save_weights` does. Only the file's chroma gain is left out
+    (training sees the raw prediction) and its spectral-normed weights come back at spectral norm 1."""
+    meta = read_metadata(path)
+    try:
+        config = config_from_dict(GeneratorConfig, meta["config"])
+    except ConfigError as exc:
+        raise WeightsError(f"{path}: unknown architecture in metadata ({exc})") from None
+    if dataclasses.replace(config, chroma_gain=1.0) != dataclasses.replace(model.config, chroma_gain=1.0):
+        raise WeightsError(
+            f"{path} holds a {config.name} generator, not the {model.config.name} being trained"
+        )
+    try:
+        tensors = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
+    except (SafetensorError, OSError) as exc:
+        raise WeightsError(f"{path}: unreadable tensors ({first_line(exc)})") from None
+    for name, module in model.named_modules():
+        prefix = f"{name}." if name else ""
+        norm = spectral_norm_of(module)
+        if norm is not None and prefix + "weight" in tensors:
+            # Exact singular vectors: W / sigma_max(W), the weight rescaled to spectral norm 1 as the
+            # training form keeps it (a file's weights are within ~1 % of that: power iteration lags).
+            weight = tensors.pop(prefix + "weight")
+            u, _, vh = torch.linalg.svd(norm.reshape_weight_to_matrix(weight).double(), full_matrices=False)
+            tensors.update(
+                {prefix + "weight_orig": weight, prefix + "weight_u": u[:, 0], prefix + "weight_v": vh[0]}
+            )
+        elif isinstance(module, WeightNormConv2d) and prefix + "weight" in tensors:
+            weight = tensors.pop(prefix + "weight")
+            tensors[prefix + "weight_v"] = weight
+            tensors[prefix + "weight_g"] = weight.flatten(1).norm(dim=1).view(-1, 1, 1, 1)
+    load_state_dict_strict(model, tensors, what=f"{path} ({config.name})")
 
 
 def load_state_dict_strict(

@@ -9,6 +9,7 @@ import torch
 from videocolor.errors import VideocolorError, WeightsError
 from videocolor.pipeline.options import ColorizeOptions
 from videocolor.pipeline.stages import PRECISION_DTYPES, Colorizer
+from videocolor.runtime import cpu_has_native_bf16
 
 __all__ = [
     "DEFAULT_RENDER_FACTOR",
@@ -36,19 +37,12 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _cpu_has_native_bf16() -> bool:
-    """AMX or AVX512-BF16: oneDNN runs bf16 convolutions in hardware (elsewhere it emulates them, slower
-    than fp32). torch.cpu's own probes; absent from a torch that lacks them, which reads as no."""
-    probes = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
-    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
-
-
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     """The autocast dtype for `precision` on `device` (None: fp32, no autocast); see ColorizeOptions."""
     if precision == "auto":
         if device.type == "cuda":
             return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return torch.bfloat16 if device.type == "cpu" and _cpu_has_native_bf16() else None
+        return torch.bfloat16 if device.type == "cpu" and cpu_has_native_bf16() else None
     if precision == "fp16" and device.type != "cuda":
         raise VideocolorError("precision fp16 needs a CUDA device (on a CPU use bf16 or fp32)")
     return PRECISION_DTYPES[precision]

@@ -30,6 +30,7 @@ PHASES = ("pretrain_gen", "pretrain_critic", "gan")
 @dataclass(frozen=True)
 class ModelConfig:
     generator: str = "fast"  # a name registered in videocolor.nets
+    init: str = ""  # a weights file of that generator to start from (fine-tuning); "" = random weights
     critic_nf: int = 256  # DeOldify's critic width; small values train on a CPU
     critic_blocks: int = 3  # DeOldify's depth; each block halves the size (crop / 2**(blocks+1) >= 4)
 
@@ -135,7 +136,7 @@ class GanPhaseConfig:
 @dataclass(frozen=True)
 class RunConfig:
     seed: int = 0
-    amp: str = "bf16"  # bf16 | fp16 | none (autocast on CUDA only; CPU runs stay fp32 and bitwise)
+    amp: str = "bf16"  # bf16 | fp16 | none; on a CPU bf16 only where it is native, else fp32
     grad_clip: float = 1.0  # max global grad norm; 0 = off
     accum_steps: int = 1  # micro-batches per optimizer step (same maths as that many DDP ranks)
     log_every: int = 10
