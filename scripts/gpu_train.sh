@@ -9,6 +9,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
+# runs sharing the GPU: without this, cached-but-free blocks of one run starved the other (OOM)
+export PYTORCH_CUDA_ALLOC_CONF=${PYTORCH_CUDA_ALLOC_CONF:-expandable_segments:True}
 MIN=${1:-3}; shift || true
 [ $# -gt 0 ] || set -- plain "temporal:loss.temporal=1.0"
 OUT=${OUT:-/tmp/vc_out}; mkdir -p "$OUT"
