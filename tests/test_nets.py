@@ -10,6 +10,7 @@ import torch
 
 from videocolor.errors import WeightsError
 from videocolor.nets import (
+    DEFAULT_WEIGHTS_NAME,
     Generator,
     GeneratorConfig,
     build_critic,
@@ -203,10 +204,10 @@ def test_load_weights_errors_are_one_line(tmp_path: Path) -> None:
 
 def test_default_weights_path_honours_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VIDEOCOLOR_MODELS", str(tmp_path))
-    shipped = Path(__file__).resolve().parents[1] / "models" / "fast.v2.safetensors"
+    shipped = Path(__file__).resolve().parents[1] / "models" / DEFAULT_WEIGHTS_NAME
     assert default_weights_path() == (shipped if shipped.is_file() else None)
-    save_weights(build_generator("tiny"), tmp_path / "fast.v2.safetensors", provenance={})
-    assert default_weights_path() == tmp_path / "fast.v2.safetensors"
+    save_weights(build_generator("tiny"), tmp_path / DEFAULT_WEIGHTS_NAME, provenance={})
+    assert default_weights_path() == tmp_path / DEFAULT_WEIGHTS_NAME
 
 
 def test_default_critic_is_deoldifys() -> None:

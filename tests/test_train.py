@@ -14,6 +14,7 @@ from test_train_data import write_images
 
 from videocolor.cli.main import main
 from videocolor.errors import OutputError
+from videocolor.nets import DEFAULT_WEIGHTS_NAME
 from videocolor.train import export_checkpoint, load_checkpoint, load_train_config, run_training
 
 TINY = [
@@ -167,7 +168,7 @@ def test_fine_tuning_starts_from_a_weights_file(images: Path, tmp_path: Path, ca
     # A file of another architecture is a one-line error, before any data is read.
     capsys.readouterr()
     args = ["train", "run", "--data", str(images), "--out", str(tmp_path / "r"), "--device", "cpu"]
-    wrong = [f"model.init={json.dumps(str(Path(__file__).parents[1] / 'models' / 'fast.v2.safetensors'))}"]
+    wrong = [f"model.init={json.dumps(str(Path(__file__).parents[1] / 'models' / DEFAULT_WEIGHTS_NAME))}"]
     assert main(args + [x for s in TINY + wrong for x in ("--set", s)]) != 0
     err = capsys.readouterr().err.strip()
     assert "holds a fast generator, not the tiny being trained" in err and len(err.splitlines()) == 1, err
