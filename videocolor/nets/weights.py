@@ -30,7 +30,7 @@ __all__ = [
 
 FORMAT = "videocolor.generator"
 FORMAT_VERSION = "1"
-DEFAULT_WEIGHTS_NAME = "fast.v2.safetensors"
+DEFAULT_WEIGHTS_NAME = "fast.v3.safetensors"
 
 
 def save_weights(
