@@ -91,7 +91,7 @@ def test_two_inference_workers_give_the_same_frames_as_one(tmp_path: Path, color
             assert np.array_equal(pa, pb)
 
 
-def test_bf16_moves_the_shipped_models_chroma_by_three_code_values_at_most(tmp_path: Path) -> None:
+def test_bf16_moves_the_shipped_models_chroma_by_a_few_code_values_at_most(tmp_path: Path) -> None:
     # The trained model, not the random one: random weights amplify rounding (up to ~100 codes here).
     options = ColorizeOptions(device="cpu", batch_size=3)
     clip = make_clip(tmp_path / "v.mp4", frames=9, size=(66, 50))
@@ -101,7 +101,9 @@ def test_bf16_moves_the_shipped_models_chroma_by_three_code_values_at_most(tmp_p
         assert np.array_equal(a.planes[0], b.planes[0])
         for pa, pb in zip(a.planes[1:], b.planes[1:], strict=True):
             diff = np.abs(pa.astype(np.int32) - pb.astype(np.int32))
-            assert diff.max() <= 3 and diff.mean() < 1.0  # measured: max 2 (3 once in CI), mean 0.1-0.7
+            # measured with fast.v3 (gain 1.4): max 3-4 and mean 1.4 on this flat clip; max 5, 99th
+            # percentile 2 and mean 0.33 on a 480p one (bf16 keeps ~3 significant digits: ~1 code)
+            assert diff.max() <= 5 and diff.mean() < 2.0
             changed |= not np.array_equal(pa, pb)
     assert changed  # the second run did compute in bf16
 
