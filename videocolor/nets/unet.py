@@ -219,10 +219,15 @@ class Generator(nn.Module):
         h = self.layers[3](self.layers[2](self.layers[1](feats[-1])))
         for block, skip in zip(self.layers[4 : 4 + self.n_blocks], feats[-2::-1], strict=False):
             h = block(h, skip)
-        for module in self.layers[4 + self.n_blocks :]:
+        for module in self.layers[4 + self.n_blocks : -2]:
             h = module(h, x) if isinstance(module, MergeInput) else module(h)
-        if h.shape[-2:] != x.shape[-2:]:
-            h = F.interpolate(h, x.shape[-2:], mode="bilinear", align_corners=False)
-        if self.config.chroma_gain != 1.0:
-            h = scale_chroma(h, self.config.chroma_gain)
+        # The head and what follows in the weights' own dtype (fp32) under autocast: bf16's 8-bit mantissa
+        # there moved the output by up to 3 code values, amplified by the chroma gain; the 1x1 conv is cheap.
+        head = self.layers[-2]
+        with torch.autocast(h.device.type, enabled=False):
+            h = self.layers[-1](head(h.to(next(head.parameters()).dtype)))
+            if h.shape[-2:] != x.shape[-2:]:
+                h = F.interpolate(h, x.shape[-2:], mode="bilinear", align_corners=False)
+            if self.config.chroma_gain != 1.0:
+                h = scale_chroma(h, self.config.chroma_gain)
         return h
