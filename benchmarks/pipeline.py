@@ -3,6 +3,7 @@
     python benchmarks/pipeline.py                       # 480p, `fast` architecture (random weights)
     python benchmarks/pipeline.py --input CLIP --repeat 6   # a real clip, median ratio over 6 rounds
     python benchmarks/pipeline.py --rss                 # also peak RSS for a 1-minute and a 10-minute input
+    python benchmarks/pipeline.py --cpu                 # also each stage's CPU time per frame
 
 Prints frames/s of `colorize_video` (decode + infer + merge + encode, threads overlapping) and of the
 generator alone (`Colorizer.predict`: resize, model, chroma, on frames already decoded), and their ratio.
@@ -10,11 +11,17 @@ Both run the generator on the colorizer's inference workers (two on the CPU). Wi
 is the README example's pan and zoom over public-domain photos (examples/make_example.py) at --size:
 natural content, as an encoder meets in real footage (noise would cost x264 several times as much).
 The RSS runs use a small noisy clip (memory behaviour, not speed) in fresh processes.
+
+Both measurements keep every core busy, so the ratio is close to the model's CPU time per frame over the
+whole run's: with --cpu that bound is printed next to each run, with the stages' shares (inference
+workers, encode, decode, smoothing + merge) that make up the difference.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import resource
 import statistics
 import subprocess
@@ -53,16 +60,17 @@ def _colorizer(arch: str, render_factor: int, batch: int, precision: str = "auto
     )
 
 
-def _model_only(clip: Path, colorizer: Colorizer) -> float:
-    """Run in a worker thread, as the pipeline's inference stage is (torch's threading differs there)."""
-    result: list[float] = []
+def _model_only(clip: Path, colorizer: Colorizer) -> tuple[float, float]:
+    """(frames/s, process CPU ms per frame). Run in a worker thread, as the pipeline's inference stage is
+    (torch's threading differs there)."""
+    result: list[tuple[float, float]] = []
     worker = threading.Thread(target=lambda: result.append(_model_only_here(clip, colorizer)))
     worker.start()
     worker.join()
     return result[0]
 
 
-def _model_only_here(clip: Path, colorizer: Colorizer) -> float:
+def _model_only_here(clip: Path, colorizer: Colorizer) -> tuple[float, float]:
     info = probe(clip)
     frames = list(decode_frames(info))
     chroma_size = ((info.height + 1) // 2, (info.width + 1) // 2)
@@ -80,21 +88,86 @@ def _model_only_here(clip: Path, colorizer: Colorizer) -> float:
 
     for _ in colorizer.map(predict, lumas[: colorizer.workers]):  # warm-up
         pass
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in colorizer.map(predict, lumas):  # on the colorizer's workers, as the pipeline runs it
         pass
-    return len(frames) / (time.perf_counter() - start)
+    return len(frames) / (time.perf_counter() - start), (time.process_time() - cpu) / len(frames) * 1e3
 
 
-def _end_to_end(clip: Path, colorizer: Colorizer, smoothing: str, workdir: Path, preset: str | None) -> float:
+def _end_to_end(
+    clip: Path, colorizer: Colorizer, smoothing: str, workdir: Path, preset: str | None, stages: bool
+) -> tuple[float, float, dict[str, float]]:
+    """(frames/s, process CPU ms per frame, CPU ms per frame of each stage if `stages`, else {})."""
     out = workdir / f"out-{smoothing}.mp4"
     options = ColorizeOptions(
         overwrite=True,
         smoothing=SmoothingConfig(mode=smoothing),  # type: ignore[arg-type]
         encode=EncodeOptions(preset=preset),
     )
-    report = colorize_video(clip, out, options, colorizer=colorizer)
-    return report.fps
+    cpu = time.process_time()
+    with ThreadCpu() if stages else contextlib.nullcontext() as counters:
+        report = colorize_video(clip, out, options, colorizer=colorizer)
+    per_frame = (time.process_time() - cpu) / report.frames * 1e3
+    by_stage = {k: v / report.frames * 1e3 for k, v in counters.seconds.items()} if counters else {}
+    return report.fps, per_frame, by_stage
+
+
+# Which stage a thread's CPU time belongs to, by thread name; threads that Python did not start (x264's
+# own, which PyAV's decoder threads are not: they are named av:*) run the encoder.
+_STAGES = (
+    ("videocolor-worker", "inference workers (generator, resize, gamut fit)"),
+    ("videocolor-merge", "smoothing + merge"),
+    ("videocolor-decode", "decode (PyAV)"),
+    ("av:", "decode (PyAV)"),
+    ("MainThread", "encode + mux (x264, PyAV)"),
+    ("", "encode + mux (x264, PyAV)"),
+)
+
+
+class ThreadCpu:
+    """CPU seconds per stage of the runs inside `with`, from Linux's per-thread counters (sampled every
+    50 ms, so a thread's last moments before it ends are missed)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, name="cpu-sampler", daemon=True)
+
+    @staticmethod
+    def _threads() -> dict[int, tuple[str, float]]:
+        names = {t.native_id: t.name for t in threading.enumerate()}
+        tick = os.sysconf("SC_CLK_TCK")
+        found = {}
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                comm = Path(f"/proc/self/task/{tid}/comm").read_text().strip()
+                fields = Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the thread ended
+                continue
+            name = names.get(int(tid), comm)
+            found[int(tid)] = (name, (int(fields[11]) + int(fields[12])) / tick)  # utime + stime
+        return found
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.05):
+            self._latest.update(self._threads())
+
+    def __enter__(self) -> ThreadCpu:
+        self._before = self._threads()
+        self._latest = dict(self._before)
+        self._sampler.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._sampler.join()
+        self._latest.update(self._threads())
+        for tid, (name, cpu) in self._latest.items():
+            if name == self._sampler.name:
+                continue
+            stage = next(label for prefix, label in _STAGES if name.startswith(prefix))
+            spent = cpu - self._before.get(tid, (name, 0.0))[1]
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + spent
 
 
 def _rss_run(clip: Path, workdir: Path) -> None:
@@ -136,20 +209,32 @@ def _speed(args: argparse.Namespace, workdir: Path) -> None:
           f"torch threads {torch.get_num_threads()} over {colorizer.workers} inference workers")  # fmt: skip
     # Model-only runs bracket every end-to-end run, so that load from other processes drifts out; with
     # --repeat the rounds alternate and the median ratio is printed (this VM's speed varies by +-20 %).
-    model_fps = _model_only(clip, colorizer)
-    print(f"  model only (resize + generator + chroma): {model_fps:7.2f} frames/s")
+    model_fps, model_cpu = _model_only(clip, colorizer)
+    print(
+        f"  model only (resize + generator + chroma): {model_fps:7.2f} frames/s, {model_cpu:.1f} ms CPU/frame"
+    )
     ratios: dict[str, list[float]] = {s: [] for s in args.smoothing}
     for round_ in range(args.repeat):
         # Every other round in reverse order: a mode's place in the round biased it by up to 10 %.
         for smoothing in args.smoothing[:: 1 if round_ % 2 == 0 else -1]:
-            fps = _end_to_end(clip, colorizer, smoothing, workdir, args.encoder_preset)
-            after = _model_only(clip, colorizer)
+            fps, cpu, by_stage = _end_to_end(
+                clip, colorizer, smoothing, workdir, args.encoder_preset, args.cpu
+            )
+            after, after_cpu = _model_only(clip, colorizer)
             ratios[smoothing].append(2 * fps / (model_fps + after))
             print(
                 f"  end to end, smoothing {smoothing:5s}: {fps:7.2f} frames/s; model only around it "
                 f"{(model_fps + after) / 2:6.2f}; ratio {ratios[smoothing][-1]:.2f}"
             )
-            model_fps = after
+            if args.cpu:
+                # Where every core is busy, the ratio cannot exceed the model's CPU per frame over the run's.
+                stages = ", ".join(
+                    f"{name} {ms:.1f}" for name, ms in sorted(by_stage.items(), key=lambda x: -x[1])
+                )
+                print(f"    CPU ms/frame: {stages}; process {cpu:.1f} vs model only "
+                      f"{(model_cpu + after_cpu) / 2:.1f} (bound on the ratio where the cores are full: "
+                      f"{(model_cpu + after_cpu) / 2 / cpu:.2f})")  # fmt: skip
+            model_fps, model_cpu = after, after_cpu
     if args.repeat > 1:
         for smoothing, values in ratios.items():
             print(f"  median ratio, smoothing {smoothing:5s}: {statistics.median(values):.2f} "
@@ -171,6 +256,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="rounds of end-to-end runs (median ratio)")
     parser.add_argument("--input", type=Path, help="a real clip instead of the generated (noisy) one")
     parser.add_argument("--encoder-preset", help="x264 preset for the end-to-end runs (default: pipeline's)")
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="also print each stage's CPU time per frame (Linux; its sampler costs ~1 ms/frame)",
+    )
     parser.add_argument(
         "--rss", action="store_true", help="also measure peak RSS for 1- and 10-minute inputs"
     )
