@@ -95,14 +95,14 @@ def _model_only_here(clip: Path, colorizer: Colorizer) -> tuple[float, float]:
 
 
 def _end_to_end(
-    clip: Path, colorizer: Colorizer, smoothing: str, workdir: Path, preset: str | None, stages: bool
+    clip: Path, colorizer: Colorizer, smoothing: str, workdir: Path, encode: EncodeOptions, stages: bool
 ) -> tuple[float, float, dict[str, float]]:
     """(frames/s, process CPU ms per frame, CPU ms per frame of each stage if `stages`, else {})."""
     out = workdir / f"out-{smoothing}.mp4"
     options = ColorizeOptions(
         overwrite=True,
         smoothing=SmoothingConfig(mode=smoothing),  # type: ignore[arg-type]
-        encode=EncodeOptions(preset=preset),
+        encode=encode,
     )
     cpu = time.process_time()
     with ThreadCpu() if stages else contextlib.nullcontext() as counters:
@@ -213,13 +213,12 @@ def _speed(args: argparse.Namespace, workdir: Path) -> None:
     print(
         f"  model only (resize + generator + chroma): {model_fps:7.2f} frames/s, {model_cpu:.1f} ms CPU/frame"
     )
+    encode = EncodeOptions(preset=args.encoder_preset, threads=args.encoder_threads)
     ratios: dict[str, list[float]] = {s: [] for s in args.smoothing}
     for round_ in range(args.repeat):
         # Every other round in reverse order: a mode's place in the round biased it by up to 10 %.
         for smoothing in args.smoothing[:: 1 if round_ % 2 == 0 else -1]:
-            fps, cpu, by_stage = _end_to_end(
-                clip, colorizer, smoothing, workdir, args.encoder_preset, args.cpu
-            )
+            fps, cpu, by_stage = _end_to_end(clip, colorizer, smoothing, workdir, encode, args.cpu)
             after, after_cpu = _model_only(clip, colorizer)
             ratios[smoothing].append(2 * fps / (model_fps + after))
             print(
@@ -256,6 +255,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="rounds of end-to-end runs (median ratio)")
     parser.add_argument("--input", type=Path, help="a real clip instead of the generated (noisy) one")
     parser.add_argument("--encoder-preset", help="x264 preset for the end-to-end runs (default: pipeline's)")
+    parser.add_argument("--encoder-threads", type=int, default=0, help="encoder threads (0: its own choice)")
     parser.add_argument(
         "--cpu",
         action="store_true",
