@@ -15,7 +15,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,6 +156,27 @@ def _any(flag: bool, env: Env) -> bool:
     t = torch.tensor([1.0 if flag else 0.0], device=env.device)
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
     return bool(t.item() > 0)
+
+
+@dataclass
+class _Loop:
+    """One phase's step loop: its resumable counters, wall clock, stop state and progress bar."""
+
+    phase: str
+    steps: int
+    bar: tqdm
+    t0: float
+    step: int = 0
+    batches: int = 0  # batches drawn from the data (the GAN phase draws several per step)
+    elapsed: float = 0.0
+    best: float = -math.inf  # best validation score so far
+    metrics: dict[str, float] | None = None  # the last validation's
+    stop: bool = False
+    finished: bool = False
+    postfix: dict[str, Any] = field(default_factory=dict)
+
+    def due(self, every: int) -> bool:
+        return self.step % every == 0 or self.stop
 
 
 class Trainer:
@@ -432,37 +453,32 @@ class Trainer:
 
     def _save(
         self,
-        phase: str,
+        loop: _Loop,
         *,
-        step: int,
-        batches: int,
-        elapsed: float,
-        best: float,
-        finished: bool,
         gen: nn.Module,
         scaler: dict[str, Any],
         counters: dict[str, int],
-        metrics: dict[str, float] | None,
         ema: Ema | None = None,
         critic: nn.Module | None = None,
         opt_g: torch.optim.Optimizer | None = None,
         opt_c: torch.optim.Optimizer | None = None,
-        keep: bool = False,
     ) -> None:
-        """Write the phase's resumable checkpoint (one layout for every phase; parts it lacks are None)."""
+        """Write the phase's resumable checkpoint (one layout for every phase; parts it lacks are None),
+        and a numbered copy every ``run.keep_every`` steps."""
         rngs = self._gather_rng()  # every rank takes part
         if not self.env.main:
             return
+        phase, step, keep_every = loop.phase, loop.step, self.cfg.run.keep_every
 
         def state_of(x: Any) -> dict[str, Any] | None:
             return None if x is None else x.state_dict()
 
         full = {
             "step": step,
-            "batches": batches,
-            "elapsed": elapsed,
-            "best": best,
-            "finished": finished,
+            "batches": loop.batches,
+            "elapsed": loop.elapsed,
+            "best": loop.best,
+            "finished": loop.finished,
             "generator": gen.state_dict(),
             "ema": state_of(ema.model if ema else None),
             "critic": state_of(critic),
@@ -470,7 +486,7 @@ class Trainer:
             "opt_c": state_of(opt_c),
             "scaler": scaler,
             "counters": counters,
-            "metrics": metrics,
+            "metrics": loop.metrics,
             "phase": phase,
             "arch": self.cfg.model.generator,
             "critic_nf": self.cfg.model.critic_nf,
@@ -478,27 +494,27 @@ class Trainer:
             "rng": rngs,
         }
         save_checkpoint(self._path(phase), full)
-        if keep:
+        if keep_every and step % keep_every == 0:
             save_checkpoint(self._path(phase, f"-step{step:07d}"), full)
 
-    def _validate_and_keep_best(
-        self,
-        phase: str,
-        gen: nn.Module,
-        ema: Ema | None,
-        step: int,
-        elapsed: float,
-        postfix: dict[str, Any],
-        best: float,
-    ) -> tuple[dict[str, float], float]:
+    def _validate_and_keep_best(self, loop: _Loop, gen: nn.Module, ema: Ema | None) -> None:
         """Validate the (EMA) generator, log and show the numbers, keep the best checkpoint."""
-        metrics = self._validate_generator(ema.model if ema else gen, phase, step)
-        self._log({"kind": "val", "phase": phase, "step": step, "time": round(elapsed, 1), **metrics})
-        postfix.update(val_gain=f"{metrics['psnr_gain']:+.2f}dB", cf=f"{metrics['cf_ratio']:.2f}")
-        if metrics["score"] > best:
-            best = metrics["score"]
-            self._save_best(phase, gen, ema, step, metrics)
-        return metrics, best
+        metrics = self._validate_generator(ema.model if ema else gen, loop.phase, loop.step)
+        self._log_val(loop, metrics)
+        loop.postfix.update(val_gain=f"{metrics['psnr_gain']:+.2f}dB", cf=f"{metrics['cf_ratio']:.2f}")
+        if metrics["score"] > loop.best:
+            loop.best = metrics["score"]
+            self._save_best(loop.phase, gen, ema, loop.step, metrics)
+
+    def _log_train(self, loop: _Loop, lr: float, **values: float) -> None:
+        record = {"kind": "train", "phase": loop.phase, "step": loop.step, **values}
+        self._log({**record, "lr": lr, "time": loop.elapsed, **self._speed()})
+
+    def _log_val(self, loop: _Loop, metrics: dict[str, float]) -> None:
+        loop.metrics = metrics
+        self._log(
+            {"kind": "val", "phase": loop.phase, "step": loop.step, "time": round(loop.elapsed, 1), **metrics}
+        )
 
     def _save_best(
         self, phase: str, gen: nn.Module, ema: Ema | None, step: int, metrics: dict[str, float]
@@ -540,8 +556,15 @@ class Trainer:
             return False, False
         return step >= self.stop_at[1], False
 
-    def _progress(self, phase: str, steps: int, step: int) -> tqdm:
-        return tqdm(
+    def _start(self, phase: str, steps: int, state: dict[str, Any] | None) -> _Loop:
+        """The phase's loop, its counters and RNG states resumed from `state` (after the models and
+        optimizers have loaded theirs, before the data loader starts)."""
+        step, batches, elapsed, best, metrics = 0, 0, 0.0, -math.inf, None
+        if state is not None:
+            step, batches, elapsed = state["step"], state["batches"], state["elapsed"]
+            best, metrics = state["best"], state.get("metrics")
+            self._restore_rng(state)
+        bar = tqdm(
             total=steps,
             initial=step,
             desc=phase,
@@ -550,6 +573,34 @@ class Trainer:
             dynamic_ncols=True,
             mininterval=2.0,
         )
+        loop = _Loop(phase, steps, bar, time.monotonic() - elapsed, step, batches, elapsed, best, metrics)
+        loop.stop, loop.finished = self._should_stop(phase, step, steps, elapsed)
+        return loop
+
+    def _advance(self, loop: _Loop) -> None:
+        """Count a finished step (and its batch) and decide whether to stop after it."""
+        loop.step += 1
+        loop.batches += 1
+        loop.elapsed = time.monotonic() - loop.t0
+        loop.stop, loop.finished = self._should_stop(loop.phase, loop.step, loop.steps, loop.elapsed)
+
+    def _validation_due(self, loop: _Loop) -> bool:
+        return (
+            (loop.step % self.cfg.run.val_every == 0 or loop.finished)
+            and bool(len(self.val_rgb))
+            and self.env.main
+        )
+
+    def _end_step(self, loop: _Loop, save: Callable[[], None]) -> None:
+        loop.bar.set_postfix(loop.postfix, refresh=False)
+        loop.bar.update(1)
+        if loop.due(self.cfg.run.ckpt_every):
+            save()
+
+    def _end(self, loop: _Loop) -> dict[str, float] | None:
+        loop.bar.close()
+        self.interrupted = not loop.finished
+        return loop.metrics
 
     def run_phase(self, phase: str) -> dict[str, Any] | None:
         state = self._load_phase(phase)
@@ -595,89 +646,51 @@ class Trainer:
         gen, ema = self._init_generator("pretrain_gen", state, p.ema)
         opt = self._adam(gen, p.lr, p.betas, p.weight_decay)
         scaler = torch.amp.GradScaler("cuda", enabled=self.fp16)
-        step, batches, elapsed, best, metrics = 0, 0, 0.0, -math.inf, None
         if state is not None:
             opt.load_state_dict(state["opt_g"])
             if state.get("scaler"):
                 scaler.load_state_dict(state["scaler"])
-            step, batches, elapsed, best = state["step"], state["batches"], state["elapsed"], state["best"]
-            metrics = state.get("metrics")
-            self._restore_rng(state)
+        loop = self._start("pretrain_gen", p.steps, state)
         model = self._wrap(gen)
         model.train()
-        data = self._loader("pretrain_gen", batches)
-        bar = self._progress("pretrain_gen", p.steps, step)
-        t0, postfix = time.monotonic() - elapsed, {}
-        stop, finished = self._should_stop("pretrain_gen", step, p.steps, elapsed)
-        while not stop:
-            lr = p.lr * _lr_factor(
-                max(
-                    step / p.steps,
-                    elapsed / max(self._budget("pretrain_gen"), 1e-9)
-                    if self._budget("pretrain_gen")
-                    else 0.0,
-                ),
-                step,
-                p.warmup,
-                True,
-            )
+        data = self._loader("pretrain_gen", loop.batches)
+        budget = self._budget("pretrain_gen")
+        while not loop.stop:
+            progress = max(loop.step / p.steps, loop.elapsed / budget if budget else 0.0)
+            lr = p.lr * _lr_factor(progress, loop.step, p.warmup, True)
             for g in opt.param_groups:
                 g["lr"] = lr
             opt.zero_grad(set_to_none=True)
             for a in range(r.accum_steps):
                 rgb, luma = next(data)
-                with self._micro([model], a, batches, "pretrain_gen"):
-                    total, parts, _ = self._gen_terms(model, rgb, luma, step, a)
+                with self._micro([model], a, loop.batches, "pretrain_gen"):
+                    total, parts, _ = self._gen_terms(model, rgb, luma, loop.step, a)
                     scaler.scale(total / r.accum_steps).backward()
             self._step(opt, gen, scaler)
             if ema is not None:
-                ema.update(gen, step)
-            step, batches = step + 1, batches + 1
-            elapsed = time.monotonic() - t0
-            stop, finished = self._should_stop("pretrain_gen", step, p.steps, elapsed)
-            if step % r.log_every == 0 or stop:
+                ema.update(gen, loop.step)
+            self._advance(loop)
+            if loop.due(r.log_every):
                 loss = float(_all_mean(total.detach(), self.env))
                 speed = self._speed()
-                postfix.update(
+                loop.postfix.update(
                     loss=f"{loss:.4f}", img_s=f"{speed['img_s']:.0f}", wait=f"{speed['data_wait']:.0%}"
                 )
-                self._log(
-                    {
-                        "kind": "train",
-                        "phase": "pretrain_gen",
-                        "step": step,
-                        "loss": loss,
-                        "lr": lr,
-                        "time": elapsed,
-                        **self._speed(),
-                        **{k: float(v.detach()) for k, v in parts.items()},
-                    }
-                )
-            if (step % r.val_every == 0 or finished) and len(self.val_rgb) and self.env.main:
-                metrics, best = self._validate_and_keep_best(
-                    "pretrain_gen", gen, ema, step, elapsed, postfix, best
-                )
-            bar.set_postfix(postfix, refresh=False)
-            bar.update(1)
-            if step % r.ckpt_every == 0 or stop:
-                self._save(
-                    "pretrain_gen",
-                    step=step,
-                    batches=batches,
-                    elapsed=elapsed,
-                    best=best,
-                    finished=finished,
+                self._log_train(loop, lr, loss=loss, **{k: float(v.detach()) for k, v in parts.items()})
+            if self._validation_due(loop):
+                self._validate_and_keep_best(loop, gen, ema)
+            self._end_step(
+                loop,
+                lambda: self._save(
+                    loop,
                     gen=gen,
                     ema=ema,
                     opt_g=opt,
                     scaler=scaler.state_dict(),
-                    counters={"gen_steps": step},
-                    metrics=metrics,
-                    keep=bool(r.keep_every and step % r.keep_every == 0),
-                )
-        bar.close()
-        self.interrupted = not finished
-        return metrics
+                    counters={"gen_steps": loop.step},
+                ),
+            )
+        return self._end(loop)
 
     def _pretrain_critic(self, state: dict[str, Any] | None) -> dict[str, Any] | None:
         p, r = self.cfg.pretrain_critic, self.cfg.run
@@ -691,81 +704,47 @@ class Trainer:
         critic = self._build_critic()
         opt = self._adam(critic, p.lr, p.betas, p.weight_decay)
         scaler = torch.amp.GradScaler("cuda", enabled=self.fp16)
-        step, batches, elapsed, metrics = 0, 0, 0.0, None
         if state is not None:
             critic.load_state_dict(state["critic"])
             opt.load_state_dict(state["opt_c"])
             if state.get("scaler"):
                 scaler.load_state_dict(state["scaler"])
-            step, batches, elapsed = state["step"], state["batches"], state["elapsed"]
-            metrics = state.get("metrics")
-            self._restore_rng(state)
+        loop = self._start("pretrain_critic", p.steps, state)
         model = self._wrap(critic)
         model.train()
-        data = self._loader("pretrain_critic", batches)
-        bar = self._progress("pretrain_critic", p.steps, step)
-        t0, postfix = time.monotonic() - elapsed, {}
-        stop, finished = self._should_stop("pretrain_critic", step, p.steps, elapsed)
-        while not stop:
-            lr = p.lr * _lr_factor(step / p.steps, step, p.warmup, True)
+        data = self._loader("pretrain_critic", loop.batches)
+        while not loop.stop:
+            lr = p.lr * _lr_factor(loop.step / p.steps, loop.step, p.warmup, True)
             for g in opt.param_groups:
                 g["lr"] = lr
             opt.zero_grad(set_to_none=True)
             for a in range(r.accum_steps):
                 rgb, luma = next(data)
-                with self._micro([model], a, batches, "pretrain_critic"):
+                with self._micro([model], a, loop.batches, "pretrain_critic"):
                     loss = self._critic_loss(model, gen, rgb, luma)
                     scaler.scale(loss / r.accum_steps).backward()
             self._step(opt, critic, scaler)
-            step, batches = step + 1, batches + 1
-            elapsed = time.monotonic() - t0
-            stop, finished = self._should_stop("pretrain_critic", step, p.steps, elapsed)
-            if step % r.log_every == 0 or stop:
+            self._advance(loop)
+            if loop.due(r.log_every):
                 value = float(_all_mean(loss.detach(), self.env))
-                postfix.update(loss=f"{value:.4f}", img_s=f"{self._speed()['img_s']:.0f}")
-                self._log(
-                    {
-                        "kind": "train",
-                        "phase": "pretrain_critic",
-                        "step": step,
-                        "critic_loss": value,
-                        "lr": lr,
-                        "time": elapsed,
-                        **self._speed(),
-                    }
-                )
-            if (step % r.val_every == 0 or finished) and len(self.val_rgb) and self.env.main:
+                loop.postfix.update(loss=f"{value:.4f}", img_s=f"{self._speed()['img_s']:.0f}")
+                self._log_train(loop, lr, critic_loss=value)
+            if self._validation_due(loop):
                 metrics = self._validate_critic(gen, critic)
-                self._log(
-                    {
-                        "kind": "val",
-                        "phase": "pretrain_critic",
-                        "step": step,
-                        "time": round(elapsed, 1),
-                        **metrics,
-                    }
-                )
-                postfix.update(val_acc=f"{metrics['critic_acc']:.2f}")
-            bar.set_postfix(postfix, refresh=False)
-            bar.update(1)
-            if step % r.ckpt_every == 0 or stop:
-                self._save(
-                    "pretrain_critic",
-                    step=step,
-                    batches=batches,
-                    elapsed=elapsed,
-                    best=0.0,
-                    finished=finished,
+                self._log_val(loop, metrics)
+                loop.postfix.update(val_acc=f"{metrics['critic_acc']:.2f}")
+            self._end_step(
+                loop,
+                lambda: self._save(
+                    loop,
                     gen=gen,
                     critic=critic,
                     opt_c=opt,
                     scaler=scaler.state_dict(),
-                    counters={"critic_steps": step},
-                    metrics=metrics,
-                )
-        bar.close()
-        self.interrupted = not finished
-        return metrics
+                    counters={"critic_steps": loop.step},
+                ),
+            )
+        return self._end(loop)
 
     def _critic_loss(
         self, critic: nn.Module, gen: nn.Module, rgb: torch.Tensor, luma: torch.Tensor
@@ -793,7 +772,6 @@ class Trainer:
         opt_c = self._adam(critic, p.lr * p.critic_lr_mult, p.betas, p.weight_decay)
         scaler_g = torch.amp.GradScaler("cuda", enabled=self.fp16)
         scaler_c = torch.amp.GradScaler("cuda", enabled=self.fp16)
-        step, batches, elapsed, best, metrics = 0, 0, 0.0, -math.inf, None
         counters = {"gen_steps": 0, "critic_steps": 0}
         if state is not None:
             opt_g.load_state_dict(state["opt_g"])
@@ -801,16 +779,12 @@ class Trainer:
             if state.get("scaler"):
                 scaler_g.load_state_dict(state["scaler"]["g"])
                 scaler_c.load_state_dict(state["scaler"]["c"])
-            step, batches, elapsed, best = state["step"], state["batches"], state["elapsed"], state["best"]
-            counters, metrics = dict(state["counters"]), state.get("metrics")
-            self._restore_rng(state)
+            counters = dict(state["counters"])
+        loop = self._start("gan", p.steps, state)
         gmodel, cmodel = self._wrap(gen), self._wrap(critic)
-        data = self._loader("gan", batches)
-        bar = self._progress("gan", p.steps, step)
-        t0, postfix = time.monotonic() - elapsed, {}
-        stop, finished = self._should_stop("gan", step, p.steps, elapsed)
-        while not stop:
-            lr = p.lr * _lr_factor(0.0, step, p.warmup, False)
+        data = self._loader("gan", loop.batches)
+        while not loop.stop:
+            lr = p.lr * _lr_factor(0.0, loop.step, p.warmup, False)
             for g in opt_g.param_groups:
                 g["lr"] = lr
             for g in opt_c.param_groups:
@@ -823,11 +797,11 @@ class Trainer:
                 opt_c.zero_grad(set_to_none=True)
                 for a in range(r.accum_steps):
                     rgb, luma = next(data)
-                    with self._micro([cmodel], a, batches, "gan"):
+                    with self._micro([cmodel], a, loop.batches, "gan"):
                         c_loss = self._critic_loss(cmodel, gen, rgb, luma)
                         scaler_c.scale(c_loss / r.accum_steps).backward()
                 self._step(opt_c, critic, scaler_c)
-                batches += 1
+                loop.batches += 1
                 n_critic += 1
                 counters["critic_steps"] += 1
                 if p.adaptive:
@@ -843,54 +817,40 @@ class Trainer:
             opt_g.zero_grad(set_to_none=True)
             for a in range(r.accum_steps):
                 rgb, luma = next(data)
-                with self._micro([gmodel, cmodel], a, batches, "gan"):
-                    feat, parts, terms = self._gen_terms(gmodel, rgb, luma, step, a)
+                with self._micro([gmodel, cmodel], a, loop.batches, "gan"):
+                    feat, parts, terms = self._gen_terms(gmodel, rgb, luma, loop.step, a)
                     adv = generator_adv_loss(self._critic_logits(cmodel, terms.merged))
                     g_loss = p.adv_weight * adv + p.feat_weight * feat
                     scaler_g.scale(g_loss / r.accum_steps).backward()
             self._step(opt_g, gen, scaler_g)
             if ema is not None:
-                ema.update(gen, step)
+                ema.update(gen, loop.step)
             counters["gen_steps"] += 1
-            step, batches = step + 1, batches + 1
-            elapsed = time.monotonic() - t0
-            stop, finished = self._should_stop("gan", step, p.steps, elapsed)
-            if step % r.log_every == 0 or stop:
+            self._advance(loop)
+            if loop.due(r.log_every):
                 gl = float(_all_mean(g_loss.detach(), self.env))
                 cl = float(_all_mean(c_loss.detach(), self.env))
-                postfix.update(
+                loop.postfix.update(
                     g=f"{gl:.3f}",
                     c=f"{cl:.3f}",
                     c_per_g=f"{counters['critic_steps'] / counters['gen_steps']:.1f}",
                     img_s=f"{self._speed()['img_s']:.0f}",
                 )
-                self._log(
-                    {
-                        "kind": "train",
-                        "phase": "gan",
-                        "step": step,
-                        "gen_loss": gl,
-                        "critic_loss": cl,
-                        "adv": float(adv.detach()),
-                        "feat": float(feat.detach()),
-                        "lr": lr,
-                        "time": elapsed,
-                        **self._speed(),
-                        **counters,
-                    }
+                self._log_train(
+                    loop,
+                    lr,
+                    gen_loss=gl,
+                    critic_loss=cl,
+                    adv=float(adv.detach()),
+                    feat=float(feat.detach()),
+                    **counters,
                 )
-            if (step % r.val_every == 0 or finished) and len(self.val_rgb) and self.env.main:
-                metrics, best = self._validate_and_keep_best("gan", gen, ema, step, elapsed, postfix, best)
-            bar.set_postfix(postfix, refresh=False)
-            bar.update(1)
-            if step % r.ckpt_every == 0 or stop:
-                self._save(
-                    "gan",
-                    step=step,
-                    batches=batches,
-                    elapsed=elapsed,
-                    best=best,
-                    finished=finished,
+            if self._validation_due(loop):
+                self._validate_and_keep_best(loop, gen, ema)
+            self._end_step(
+                loop,
+                lambda: self._save(
+                    loop,
                     gen=gen,
                     ema=ema,
                     critic=critic,
@@ -898,12 +858,9 @@ class Trainer:
                     opt_c=opt_c,
                     scaler={"g": scaler_g.state_dict(), "c": scaler_c.state_dict()},
                     counters=counters,
-                    metrics=metrics,
-                    keep=bool(r.keep_every and step % r.keep_every == 0),
-                )
-        bar.close()
-        self.interrupted = not finished
-        return metrics
+                ),
+            )
+        return self._end(loop)
 
 
 def _phase_minutes(cfg: TrainConfig, max_minutes: float | None) -> dict[str, float]:
