@@ -406,7 +406,8 @@ class Trainer:
         return metrics
 
     @torch.no_grad()
-    def _validate_critic(self, gen: nn.Module, critic: nn.Module) -> dict[str, float]:
+    def _validate_critic(self, loop: _Loop, gen: nn.Module, critic: nn.Module) -> None:
+        """The critic's loss and accuracy on the validation photos and the generator's fakes of them."""
         merged, _, _ = self._colorize_val(gen)
         was = critic.training
         critic.eval()
@@ -414,7 +415,8 @@ class Trainer:
         fake = self._critic_logits(critic, merged.to(self.env.device).float() / 255.0)
         critic.train(was)
         acc = 0.5 * (float((real > 0).float().mean()) + float((fake < 0).float().mean()))
-        return {"critic_loss": float(critic_loss(real, fake)), "critic_acc": acc}
+        self._log_val(loop, {"critic_loss": float(critic_loss(real, fake)), "critic_acc": acc})
+        loop.postfix.update(val_acc=f"{acc:.2f}")
 
     def _write_grid(self, merged: torch.Tensor, phase: str, step: int) -> None:
         k = min(self.cfg.run.grid_images, len(merged))
@@ -584,14 +586,10 @@ class Trainer:
         loop.elapsed = time.monotonic() - loop.t0
         loop.stop, loop.finished = self._should_stop(loop.phase, loop.step, loop.steps, loop.elapsed)
 
-    def _validation_due(self, loop: _Loop) -> bool:
-        return (
-            (loop.step % self.cfg.run.val_every == 0 or loop.finished)
-            and bool(len(self.val_rgb))
-            and self.env.main
-        )
-
-    def _end_step(self, loop: _Loop, save: Callable[[], None]) -> None:
+    def _end_step(self, loop: _Loop, validate: Callable[[], None], save: Callable[[], None]) -> None:
+        """After a step: validate when due (on the main rank), show progress, checkpoint when due."""
+        if (loop.step % self.cfg.run.val_every == 0 or loop.finished) and len(self.val_rgb) and self.env.main:
+            validate()
         loop.bar.set_postfix(loop.postfix, refresh=False)
         loop.bar.update(1)
         if loop.due(self.cfg.run.ckpt_every):
@@ -677,10 +675,9 @@ class Trainer:
                     loss=f"{loss:.4f}", img_s=f"{speed['img_s']:.0f}", wait=f"{speed['data_wait']:.0%}"
                 )
                 self._log_train(loop, lr, loss=loss, **{k: float(v.detach()) for k, v in parts.items()})
-            if self._validation_due(loop):
-                self._validate_and_keep_best(loop, gen, ema)
             self._end_step(
                 loop,
+                lambda: self._validate_and_keep_best(loop, gen, ema),
                 lambda: self._save(
                     loop,
                     gen=gen,
@@ -729,12 +726,9 @@ class Trainer:
                 value = float(_all_mean(loss.detach(), self.env))
                 loop.postfix.update(loss=f"{value:.4f}", img_s=f"{self._speed()['img_s']:.0f}")
                 self._log_train(loop, lr, critic_loss=value)
-            if self._validation_due(loop):
-                metrics = self._validate_critic(gen, critic)
-                self._log_val(loop, metrics)
-                loop.postfix.update(val_acc=f"{metrics['critic_acc']:.2f}")
             self._end_step(
                 loop,
+                lambda: self._validate_critic(loop, gen, critic),
                 lambda: self._save(
                     loop,
                     gen=gen,
@@ -845,10 +839,9 @@ class Trainer:
                     feat=float(feat.detach()),
                     **counters,
                 )
-            if self._validation_due(loop):
-                self._validate_and_keep_best(loop, gen, ema)
             self._end_step(
                 loop,
+                lambda: self._validate_and_keep_best(loop, gen, ema),
                 lambda: self._save(
                     loop,
                     gen=gen,
