@@ -112,8 +112,8 @@ def _end_to_end(
     return report.fps, per_frame, by_stage
 
 
-# Which stage a thread's CPU time belongs to, by thread name; threads that Python did not start (x264's
-# own, which PyAV's decoder threads are not: they are named av:*) run the encoder.
+# Which stage a thread's CPU time belongs to, by the first matching name prefix. PyAV's decoder threads
+# are named av:*; x264's own threads keep the process's name and fall to the last row, the encoder.
 _STAGES = (
     ("videocolor-worker", "inference workers (generator, resize, gamut fit)"),
     ("videocolor-merge", "smoothing + merge"),
@@ -130,6 +130,8 @@ class ThreadCpu:
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self._before: dict[int, tuple[str, float]] = {}
+        self._latest: dict[int, tuple[str, float]] = {}
         self._stop = threading.Event()
         self._sampler = threading.Thread(target=self._sample, name="cpu-sampler", daemon=True)
 
@@ -227,12 +229,12 @@ def _speed(args: argparse.Namespace, workdir: Path) -> None:
             )
             if args.cpu:
                 # Where every core is busy, the ratio cannot exceed the model's CPU per frame over the run's.
+                model_only_cpu = (model_cpu + after_cpu) / 2
                 stages = ", ".join(
                     f"{name} {ms:.1f}" for name, ms in sorted(by_stage.items(), key=lambda x: -x[1])
                 )
-                print(f"    CPU ms/frame: {stages}; process {cpu:.1f} vs model only "
-                      f"{(model_cpu + after_cpu) / 2:.1f} (bound on the ratio where the cores are full: "
-                      f"{(model_cpu + after_cpu) / 2 / cpu:.2f})")  # fmt: skip
+                print(f"    CPU ms/frame: {stages}; process {cpu:.1f} vs model only {model_only_cpu:.1f} "
+                      f"(bound on the ratio, cores full: {model_only_cpu / cpu:.2f})")  # fmt: skip
             model_fps, model_cpu = after, after_cpu
     if args.repeat > 1:
         for smoothing, values in ratios.items():

@@ -509,8 +509,8 @@ class Trainer:
             self._save_best(loop.phase, gen, ema, loop.step, metrics)
 
     def _log_train(self, loop: _Loop, lr: float, **values: float) -> None:
-        record = {"kind": "train", "phase": loop.phase, "step": loop.step, **values}
-        self._log({**record, "lr": lr, "time": loop.elapsed, **self._speed()})
+        head = {"kind": "train", "phase": loop.phase, "step": loop.step}
+        self._log({**head, **values, "lr": lr, "time": loop.elapsed, **self._speed()})
 
     def _log_val(self, loop: _Loop, metrics: dict[str, float]) -> None:
         loop.metrics = metrics
@@ -575,7 +575,10 @@ class Trainer:
             dynamic_ncols=True,
             mininterval=2.0,
         )
-        loop = _Loop(phase, steps, bar, time.monotonic() - elapsed, step, batches, elapsed, best, metrics)
+        loop = _Loop(
+            phase, steps, bar, t0=time.monotonic() - elapsed, step=step, batches=batches, elapsed=elapsed,
+            best=best, metrics=metrics,
+        )  # fmt: skip
         loop.stop, loop.finished = self._should_stop(phase, step, steps, elapsed)
         return loop
 
