@@ -252,3 +252,33 @@ def test_bf16_autocast_and_bf16_weights(name: str) -> None:
     with torch.inference_mode():
         z = prepared(x.to(torch.bfloat16))
     assert z.dtype == torch.bfloat16 and z.shape == x.shape and torch.isfinite(z).all()
+
+
+def test_deepen_keeps_the_function_and_trains_the_new_blocks() -> None:
+    """fast -> fast34 (resnet34's 3/4/6 blocks): same outputs, every old tensor kept, new blocks learn."""
+    from videocolor.nets.grow import deepen
+
+    torch.manual_seed(6)
+    x = torch.randn(2, 3, 64, 64)
+    src = calibrated(build_generator("fast", chroma_gain=1.3), x)
+    grown = deepen(src, "fast34").eval()
+    assert grown.config == dataclasses.replace(get_generator_config("fast34"), chroma_gain=1.3)
+    old = src.state_dict()
+    new = {k: v for k, v in grown.state_dict().items() if k not in old}
+    assert all(torch.equal(grown.state_dict()[k], v) for k, v in old.items())
+    # resnet34 has 1 + 2 + 4 more blocks in layer1..3 (children 4..6 of the encoder body)
+    assert {k.rsplit(".", 2)[0] for k in new} == {
+        "layers.0.4.2", "layers.0.5.2", "layers.0.5.3", *(f"layers.0.6.{i}" for i in range(2, 6))
+    }  # fmt: skip
+    with torch.no_grad():
+        ref = src(x)
+        assert ref.std() > 0.05 and torch.equal(grown(x), ref)
+    grown.train()
+    grown(x).square().mean().backward()
+    assert all(
+        float(grown.get_submodule(f"layers.0.6.{i}.bn2").weight.grad.abs().sum()) > 0 for i in range(2, 6)
+    )
+    with pytest.raises(ValueError, match="more than its encoder's depth"):
+        deepen(src, "tiny")
+    with pytest.raises(ValueError, match="no place for"):
+        deepen(build_generator("fast34"), "fast")

@@ -321,6 +321,6 @@ def test_models_list_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
     rows = {line.split()[0]: line for line in lines[1:]}
-    assert set(rows) == {"artistic", "stable", "video", "fast", "tiny"}
+    assert set(rows) == {"artistic", "stable", "video", "fast", "fast34", "tiny"}
     assert "218.2M" in rows["video"] and "63.6M" in rows["artistic"]
     assert "ColorizeVideo_gen.pth" in rows["video"]

@@ -278,3 +278,41 @@ def test_bad_run_settings_are_one_line_errors(images: Path, tmp_path: Path, caps
         assert message in err and len(err.strip().splitlines()) == 1, err
     # Generator pretraining alone has no critic, so a small crop is fine there.
     assert main(base + ["--set", "data.crop=16", "--phases", "pretrain_gen", "--no-export"]) == 0
+
+
+def test_grow_writes_a_deeper_generator_that_colorizes_the_same(tmp_path: Path, capsys) -> None:
+    """`train grow`: a fast file -> fast34 with the same outputs, ready as model.init for fast34."""
+    from safetensors.torch import load_file
+
+    from videocolor.nets import build_generator, load_for_training, load_weights, save_weights
+
+    torch.manual_seed(7)
+    src = save_weights(build_generator("fast"), tmp_path / "fast.safetensors", provenance={"run": "a"})
+    same = build_generator("fast")  # what training from `src` would start from
+    load_for_training(src, same)
+    ref = save_weights(same, tmp_path / "ref.safetensors", provenance={})
+    out = tmp_path / "fast34.safetensors"
+    assert main(["train", "grow", str(src), "--generator", "fast34", "-o", str(out)]) == 0
+    grown, before = load_file(str(out)), load_file(str(ref))
+    assert all(torch.equal(grown[k], v) for k, v in before.items()) and len(grown) > len(before)
+    model = load_weights(out)
+    assert model.config.name == "fast34" and model.provenance["grown_from"] == "fast.safetensors"
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.equal(model(x), load_weights(ref)(x))
+    load_for_training(out, build_generator("fast34"))  # accepted as model.init of a fast34 run
+    capsys.readouterr()
+    for args, message in (
+        ([str(src), "--generator", "fast34", "-o", str(out)], "exists (use --overwrite)"),
+        ([str(src), "--generator", "tiny", "-o", str(tmp_path / "t.safetensors")], "more than its encoder"),
+        ([str(tmp_path / "none.safetensors"), "--generator", "fast34", "-o", str(tmp_path / "n.safetensors")],
+         "not found"),
+    ):  # fmt: skip
+        assert main(["train", "grow", *args]) != 0
+        err = capsys.readouterr().err.strip()
+        assert message in err and len(err.splitlines()) == 1, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "fast.safetensors",
+        "fast34.safetensors",
+        "ref.safetensors",
+    ]

@@ -1,4 +1,5 @@
-"""`videocolor train run|export`: train the generator (NoGAN + GAN) and export weights for `colorize`."""
+"""`videocolor train run|export|grow`: train the generator (NoGAN + GAN), export weights for `colorize`,
+grow trained weights into a deeper generator."""
 
 from __future__ import annotations
 
@@ -73,6 +74,14 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _grow(args: argparse.Namespace) -> int:
+    from videocolor.train import grow_weights
+
+    out = grow_weights(args.weights, args.output, args.generator, overwrite=args.overwrite)
+    print(f"wrote {out}: {args.generator}, computing what {args.weights} computes")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a generator (NoGAN pretraining, critic, GAN) or export one")
     add_actions(p)
@@ -111,3 +120,12 @@ def add_actions(p: argparse.ArgumentParser) -> None:
     e.add_argument("--no-ema", action="store_true", help="export the raw weights, not their moving average")
     e.add_argument("--overwrite", action="store_true")
     e.set_defaults(func=_export)
+
+    g = tsub.add_parser(
+        "grow", help="put a weights file's generator into a deeper encoder (same outputs) to train further"
+    )
+    g.add_argument("weights", type=Path, help="a generator weights file (.safetensors)")
+    g.add_argument("--generator", required=True, help="the deeper registered variant, e.g. fast34")
+    g.add_argument("-o", "--output", required=True, type=Path, help="OUT.safetensors")
+    g.add_argument("--overwrite", action="store_true")
+    g.set_defaults(func=_grow)

@@ -3,7 +3,7 @@
 Imports without PyAV: `av` is imported only when a video is used as training data.
 """
 
-from videocolor.train.checkpoint import export_checkpoint, load_checkpoint
+from videocolor.train.checkpoint import export_checkpoint, grow_weights, load_checkpoint
 from videocolor.train.config import PHASES, TrainConfig, load_train_config
 from videocolor.train.trainer import RunResult, run_training, setup_env
 
@@ -12,6 +12,7 @@ __all__ = [
     "RunResult",
     "TrainConfig",
     "export_checkpoint",
+    "grow_weights",
     "load_checkpoint",
     "load_train_config",
     "run_training",

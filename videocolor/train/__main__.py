@@ -1,4 +1,4 @@
-"""`python -m videocolor.train run|export ...`: the `videocolor train` command without the other
+"""`python -m videocolor.train run|export|grow ...`: the `videocolor train` command without the other
 subcommands, so it runs where PyAV is missing (training machines need only torch, OpenCV and numpy)."""
 
 from __future__ import annotations

@@ -9,11 +9,13 @@ from typing import Any
 
 import torch
 
+from videocolor.config import ConfigError
 from videocolor.errors import InputError, OutputError
 
 __all__ = [
     "atomic_write_bytes",
     "export_checkpoint",
+    "grow_weights",
     "load_checkpoint",
     "rng_state",
     "save_checkpoint",
@@ -75,19 +77,24 @@ def set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def export_checkpoint(
-    ckpt: str | Path, out: str | Path, *, use_ema: bool = True, overwrite: bool = False
-) -> Path:
-    """Checkpoint -> fp16 safetensors via videocolor.nets.save_weights (architecture + provenance inside)."""
-    from videocolor.nets import build_generator, save_weights
-
+def _weights_output(out: str | Path, overwrite: bool) -> Path:
     out = Path(out)
     if out.exists() and not overwrite:
         raise OutputError(f"{out} exists (use --overwrite)")
     if not out.parent.is_dir():
         raise OutputError(f"output folder does not exist: {out.parent}")
     if out.suffix != ".safetensors":
-        raise OutputError(f"export writes a .safetensors file, got {out.name}")
+        raise OutputError(f"weights are written as a .safetensors file, got {out.name}")
+    return out
+
+
+def export_checkpoint(
+    ckpt: str | Path, out: str | Path, *, use_ema: bool = True, overwrite: bool = False
+) -> Path:
+    """Checkpoint -> fp16 safetensors via videocolor.nets.save_weights (architecture + provenance inside)."""
+    from videocolor.nets import build_generator, save_weights
+
+    out = _weights_output(out, overwrite)
     state = load_checkpoint(ckpt)
     weights = state["ema"] if use_ema and state.get("ema") is not None else state["generator"]
     model = build_generator(state["arch"])
@@ -102,3 +109,26 @@ def export_checkpoint(
         "config": state.get("config") or {},
     }
     return save_weights(model.eval(), out, provenance=provenance, dtype=torch.float16)
+
+
+def grow_weights(src: str | Path, out: str | Path, generator: str, *, overwrite: bool = False) -> Path:
+    """Weights file -> the same function in the deeper `generator` (videocolor.nets.grow.deepen), written
+    as a weights file to start training it from (`model.generator=... model.init=OUT`)."""
+    from videocolor.config import config_from_dict
+    from videocolor.nets import Generator, GeneratorConfig, load_for_training, read_metadata, save_weights
+    from videocolor.nets.grow import deepen
+
+    out = _weights_output(out, overwrite)
+    meta = read_metadata(src)
+    model = Generator(config_from_dict(GeneratorConfig, meta["config"]))
+    load_for_training(src, model)
+    try:
+        grown = deepen(model, generator)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    provenance = {
+        "grown_from": Path(src).name,
+        "from_generator": model.config.name,
+        "source": meta["provenance"],
+    }
+    return save_weights(grown.eval(), out, provenance=provenance, dtype=torch.float16)
