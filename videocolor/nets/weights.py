@@ -25,6 +25,7 @@ __all__ = [
     "default_weights_path",
     "load_for_training",
     "load_weights",
+    "read_architecture",
     "save_weights",
 ]
 
@@ -94,14 +95,19 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     return info
 
 
+def read_architecture(path: str | Path) -> tuple[GeneratorConfig, dict[str, Any]]:
+    """The generator config a file describes, and its metadata (read_metadata)."""
+    meta = read_metadata(path)
+    try:
+        return config_from_dict(GeneratorConfig, meta["config"]), meta
+    except ConfigError as exc:
+        raise WeightsError(f"{path}: unknown architecture in metadata ({exc})") from None
+
+
 def load_weights(path: str | Path, *, device: str | torch.device = "cpu") -> Generator:
     """Rebuild the generator a file describes and load its weights (strict). Returns an eval-mode module
     with folded norms, in float32, carrying `.provenance` and `.render_factor` from the file."""
-    meta = read_metadata(path)
-    try:
-        config = config_from_dict(GeneratorConfig, meta["config"])
-    except ConfigError as exc:
-        raise WeightsError(f"{path}: unknown architecture in metadata ({exc})") from None
+    config, meta = read_architecture(path)
     with torch.device("meta"):  # no random init: every tensor comes from the file
         model = fold_norms(Generator(config)).eval()
     try:
@@ -118,11 +124,7 @@ def load_for_training(path: str | Path, model: Generator) -> None:
     """Start `model`, a generator in training form (spectral and weight norm in place), from a weights
     file: the inverse of the folding `save_weights` does. Only the file's chroma gain is left out
     (training sees the raw prediction) and its spectral-normed weights come back at spectral norm 1."""
-    meta = read_metadata(path)
-    try:
-        config = config_from_dict(GeneratorConfig, meta["config"])
-    except ConfigError as exc:
-        raise WeightsError(f"{path}: unknown architecture in metadata ({exc})") from None
+    config, _ = read_architecture(path)
     if dataclasses.replace(config, chroma_gain=1.0) != dataclasses.replace(model.config, chroma_gain=1.0):
         raise WeightsError(
             f"{path} holds a {config.name} generator, not the {model.config.name} being trained"

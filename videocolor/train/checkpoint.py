@@ -114,13 +114,13 @@ def export_checkpoint(
 def grow_weights(src: str | Path, out: str | Path, generator: str, *, overwrite: bool = False) -> Path:
     """Weights file -> the same function in the deeper `generator` (videocolor.nets.grow.deepen), written
     as a weights file to start training it from (`model.generator=... model.init=OUT`)."""
-    from videocolor.config import config_from_dict
-    from videocolor.nets import Generator, GeneratorConfig, load_for_training, read_metadata, save_weights
+    from videocolor.nets import Generator, load_for_training, save_weights
     from videocolor.nets.grow import deepen
+    from videocolor.nets.weights import read_architecture
 
     out = _weights_output(out, overwrite)
-    meta = read_metadata(src)
-    model = Generator(config_from_dict(GeneratorConfig, meta["config"]))
+    config, meta = read_architecture(src)
+    model = Generator(config)
     load_for_training(src, model)
     try:
         grown = deepen(model, generator)
