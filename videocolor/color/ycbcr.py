@@ -107,8 +107,8 @@ def code_to_analog(
 ) -> torch.Tensor:
     """Integer code values of one plane type -> analog float (Y' in [0,1] or C in [-0.5,0.5])."""
     y0, ys, c0, cs = _scale(bits, value_range)
-    code = code.float()
-    return (code - c0) / cs if chroma else (code - y0) / ys
+    offset, span = (c0, cs) if chroma else (y0, ys)
+    return code.to(torch.float32, copy=True).sub_(offset).div_(span)  # one new frame-sized tensor, not three
 
 
 def analog_to_code(
@@ -116,8 +116,8 @@ def analog_to_code(
 ) -> torch.Tensor:
     """Analog float -> rounded, clamped integer code values (int32), the inverse of code_to_analog."""
     y0, ys, c0, cs = _scale(bits, value_range)
-    code = value * cs + c0 if chroma else value * ys + y0
-    return code.round().clamp(0, (1 << bits) - 1).to(torch.int32)
+    offset, span = (c0, cs) if chroma else (y0, ys)
+    return (value * span).add_(offset).round_().clamp_(0, (1 << bits) - 1).to(torch.int32)
 
 
 def fit_chroma_to_gamut(luma: torch.Tensor, chroma: torch.Tensor, matrix: Matrix) -> torch.Tensor:
@@ -126,13 +126,13 @@ def fit_chroma_to_gamut(luma: torch.Tensor, chroma: torch.Tensor, matrix: Matrix
 
     R'G'B' = Y' + s * D(Cb, Cr), D linear: the channel with the largest D bounds s by (1 - Y') / D, the one
     with the most negative D by -Y' / D (a |D| <= 1e-6 bounds nothing)."""
+    # In-place steps where a temporary is ours: this runs on every frame at chroma size.
     cb, cr = chroma.unbind(-3)
     dr = 2.0 * (1.0 - matrix.kr) * cr
     db = 2.0 * (1.0 - matrix.kb) * cb
-    dg = (matrix.kr * dr + matrix.kb * db) / -matrix.kg
+    dg = (dr * (matrix.kr / -matrix.kg)).add_(db, alpha=matrix.kb / -matrix.kg)
     hi = torch.maximum(torch.maximum(dr, dg), db).unsqueeze(-3)
     lo = torch.minimum(torch.minimum(dr, dg), db).unsqueeze(-3)
-    inf = torch.tensor(float("inf"), dtype=chroma.dtype, device=chroma.device)
-    up = torch.where(hi > 1e-6, (1.0 - luma) / hi, inf)
-    down = torch.where(lo < -1e-6, luma / -lo, inf)
+    up = (1.0 - luma).div_(hi).masked_fill_(hi <= 1e-6, float("inf"))
+    down = luma.div(lo).neg_().masked_fill_(lo >= -1e-6, float("inf"))
     return chroma * torch.minimum(up, down).clamp_(0.0, 1.0)

@@ -230,14 +230,11 @@ def _infer(
     value_range: Range,
 ) -> Iterator[SmoothItem]:
     def run(batch: list[DecodedFrame]) -> list[SmoothItem]:
-        codes = np.stack([f.luma for f in batch]).astype(np.float32)
-        luma = code_to_analog(
-            torch.from_numpy(codes).unsqueeze(1), bits=batch[0].bits, value_range=value_range
-        )
-        small_codes = np.stack([resize(c, size) for c in codes])  # OpenCV's area filter: 30x torch's on CPU
-        small = code_to_analog(
-            torch.from_numpy(small_codes).unsqueeze(1), bits=batch[0].bits, value_range=value_range
-        ).clamp(0.0, 1.0)
+        codes = torch.from_numpy(np.stack([f.luma for f in batch])).unsqueeze(1)
+        luma = code_to_analog(codes, bits=batch[0].bits, value_range=value_range)
+        # OpenCV's area filter: 30x torch's on the CPU.
+        small = torch.from_numpy(np.stack([resize(y, size) for y in luma[:, 0].numpy()])).unsqueeze(1)
+        small.clamp_(0.0, 1.0)
         chroma = fit_chroma_to_gamut(small, colorizer.predict(luma, size, matrix), MATRICES[matrix]).numpy()
         return [
             SmoothItem(frame.index, small[i, 0].numpy(), chroma[i], {"frame": frame})
