@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -65,6 +65,7 @@ from videocolor.train.losses import (
 
 __all__ = ["Env", "RunResult", "run_training", "setup_env"]
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
@@ -132,6 +133,11 @@ class Ema:
 
 def _unwrap(model: nn.Module) -> nn.Module:
     return model.module if isinstance(model, DDP) else model
+
+
+def _set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
+    for group in opt.param_groups:
+        group["lr"] = lr
 
 
 def _lr_factor(progress: float, step: int, warmup: int, cosine: bool) -> float:
@@ -316,12 +322,33 @@ class Trainer:
     ) -> torch.optim.Optimizer:
         return torch.optim.AdamW(model.parameters(), lr=lr, betas=betas, weight_decay=wd)
 
-    def _step(self, opt: torch.optim.Optimizer, model: nn.Module, scaler: torch.amp.GradScaler) -> None:
+    def _step(
+        self,
+        opt: torch.optim.Optimizer,
+        scaler: torch.amp.GradScaler,
+        trained: nn.Module,
+        models: list[nn.Module],
+        data: Iterator[tuple[torch.Tensor, torch.Tensor]],
+        loop: _Loop,
+        phase: str,
+        loss_of: Callable[[torch.Tensor, torch.Tensor, int], tuple[torch.Tensor, T]],
+    ) -> tuple[torch.Tensor, T]:
+        """One optimiser step of `trained` over run.accum_steps micro-batches of `data`, each run through
+        `models` by `loss_of(rgb, luma, micro_batch) -> (loss, extras)`; the last micro-batch's pair is
+        returned for logging."""
+        accum = self.cfg.run.accum_steps
+        opt.zero_grad(set_to_none=True)
+        for a in range(accum):
+            rgb, luma = next(data)
+            with self._micro(models, a, loop.batches, phase):
+                loss, extras = loss_of(rgb, luma, a)
+                scaler.scale(loss / accum).backward()
         scaler.unscale_(opt)
         if self.cfg.run.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), self.cfg.run.grad_clip)
+            torch.nn.utils.clip_grad_norm_(trained.parameters(), self.cfg.run.grad_clip)
         scaler.step(opt)
         scaler.update()
+        return loss, extras
 
     @contextlib.contextmanager
     def _micro(self, models: list[nn.Module], a: int, batch: int, phase: str) -> Iterator[None]:
@@ -656,18 +683,18 @@ class Trainer:
         model.train()
         data = self._loader("pretrain_gen", loop.batches)
         budget = self._budget("pretrain_gen")
+
+        def terms(
+            rgb: torch.Tensor, luma: torch.Tensor, a: int
+        ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+            total, parts, _ = self._gen_terms(model, rgb, luma, loop.step, a)
+            return total, parts
+
         while not loop.stop:
             progress = max(loop.step / p.steps, loop.elapsed / budget if budget else 0.0)
             lr = p.lr * _lr_factor(progress, loop.step, p.warmup, True)
-            for g in opt.param_groups:
-                g["lr"] = lr
-            opt.zero_grad(set_to_none=True)
-            for a in range(r.accum_steps):
-                rgb, luma = next(data)
-                with self._micro([model], a, loop.batches, "pretrain_gen"):
-                    total, parts, _ = self._gen_terms(model, rgb, luma, loop.step, a)
-                    scaler.scale(total / r.accum_steps).backward()
-            self._step(opt, gen, scaler)
+            _set_lr(opt, lr)
+            total, parts = self._step(opt, scaler, gen, [model], data, loop, "pretrain_gen", terms)
             if ema is not None:
                 ema.update(gen, loop.step)
             self._advance(loop)
@@ -715,15 +742,11 @@ class Trainer:
         data = self._loader("pretrain_critic", loop.batches)
         while not loop.stop:
             lr = p.lr * _lr_factor(loop.step / p.steps, loop.step, p.warmup, True)
-            for g in opt.param_groups:
-                g["lr"] = lr
-            opt.zero_grad(set_to_none=True)
-            for a in range(r.accum_steps):
-                rgb, luma = next(data)
-                with self._micro([model], a, loop.batches, "pretrain_critic"):
-                    loss = self._critic_loss(model, gen, rgb, luma)
-                    scaler.scale(loss / r.accum_steps).backward()
-            self._step(opt, critic, scaler)
+            _set_lr(opt, lr)
+            loss, _ = self._step(
+                opt, scaler, critic, [model], data, loop, "pretrain_critic",
+                lambda rgb, luma, _a: (self._critic_loss(model, gen, rgb, luma), None),
+            )  # fmt: skip
             self._advance(loop)
             if loop.due(r.log_every):
                 value = float(_all_mean(loss.detach(), self.env))
@@ -780,24 +803,27 @@ class Trainer:
         loop = self._start("gan", p.steps, state)
         gmodel, cmodel = self._wrap(gen), self._wrap(critic)
         data = self._loader("gan", loop.batches)
+
+        def gen_loss(
+            rgb: torch.Tensor, luma: torch.Tensor, a: int
+        ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+            feat, _, terms = self._gen_terms(gmodel, rgb, luma, loop.step, a)
+            adv = generator_adv_loss(self._critic_logits(cmodel, terms.merged))
+            return p.adv_weight * adv + p.feat_weight * feat, (adv, feat)
+
         while not loop.stop:
             lr = p.lr * _lr_factor(0.0, loop.step, p.warmup, False)
-            for g in opt_g.param_groups:
-                g["lr"] = lr
-            for g in opt_c.param_groups:
-                g["lr"] = lr * p.critic_lr_mult
+            _set_lr(opt_g, lr)
+            _set_lr(opt_c, lr * p.critic_lr_mult)
             # Critic first (DeOldify's switcher starts on the critic); the idle model is in eval mode.
             gen.eval()
             critic.train()
             n_critic = 0
             while True:
-                opt_c.zero_grad(set_to_none=True)
-                for a in range(r.accum_steps):
-                    rgb, luma = next(data)
-                    with self._micro([cmodel], a, loop.batches, "gan"):
-                        c_loss = self._critic_loss(cmodel, gen, rgb, luma)
-                        scaler_c.scale(c_loss / r.accum_steps).backward()
-                self._step(opt_c, critic, scaler_c)
+                c_loss, _ = self._step(
+                    opt_c, scaler_c, critic, [cmodel], data, loop, "gan",
+                    lambda rgb, luma, _a: (self._critic_loss(cmodel, gen, rgb, luma), None),
+                )  # fmt: skip
                 loop.batches += 1
                 n_critic += 1
                 counters["critic_steps"] += 1
@@ -811,15 +837,9 @@ class Trainer:
                     break
             gen.train()
             critic.eval()
-            opt_g.zero_grad(set_to_none=True)
-            for a in range(r.accum_steps):
-                rgb, luma = next(data)
-                with self._micro([gmodel, cmodel], a, loop.batches, "gan"):
-                    feat, parts, terms = self._gen_terms(gmodel, rgb, luma, loop.step, a)
-                    adv = generator_adv_loss(self._critic_logits(cmodel, terms.merged))
-                    g_loss = p.adv_weight * adv + p.feat_weight * feat
-                    scaler_g.scale(g_loss / r.accum_steps).backward()
-            self._step(opt_g, gen, scaler_g)
+            g_loss, (adv, feat) = self._step(
+                opt_g, scaler_g, gen, [gmodel, cmodel], data, loop, "gan", gen_loss
+            )
             if ema is not None:
                 ema.update(gen, loop.step)
             counters["gen_steps"] += 1
