@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -114,3 +115,25 @@ def test_fit_chroma_to_gamut_scales_only_what_leaves_rgb() -> None:
     fitted = fit_chroma_to_gamut(luma, chroma, MATRICES["bt601"])
     assert fitted[0, 1, 0, 0].item() == pytest.approx(0.5 * 0.5 / (2 * (1 - 0.299) * 0.5))  # R' lands on 1
     assert fitted[0, 1, 0, 1].item() == pytest.approx(0.1)  # in gamut: untouched
+
+
+def test_code_to_analog_takes_decoder_dtypes_and_leaves_its_input() -> None:
+    u8 = torch.tensor([16, 235], dtype=torch.uint8)
+    assert code_to_analog(u8, bits=8, value_range="limited").tolist() == [0.0, 1.0]
+    u16 = torch.from_numpy(np.array([64, 940], dtype=np.uint16))  # what PyAV hands out for 10-bit planes
+    assert code_to_analog(u16, bits=10, value_range="limited").tolist() == [0.0, 1.0]
+    floats = torch.tensor([16.0, 235.0])
+    code_to_analog(floats, bits=8, value_range="limited")
+    assert floats.tolist() == [16.0, 235.0]
+
+
+def test_fit_chroma_to_gamut_at_black_and_white() -> None:
+    m = MATRICES["bt601"]
+    # Y' = 1: any Cr > 0 lifts R' above 1 (scale 0); no chroma stays none (no 0/0).
+    # Y' = 0: Cr < 0 pulls R' below 0 (scale 0); Cr > 0 lowers G' and B' below 0 too (scale 0).
+    luma = torch.tensor([1.0, 1.0, 0.0, 0.0]).view(1, 1, 1, 4)
+    chroma = torch.tensor([[0.0, 0.0, 0.0, 0.0], [0.2, 0.0, -0.2, 0.2]]).view(1, 2, 1, 4)
+    before = chroma.clone(), luma.clone()
+    fitted = fit_chroma_to_gamut(luma, chroma, m)
+    assert fitted.abs().max().item() == 0.0 and not fitted.isnan().any()
+    assert torch.equal(chroma, before[0]) and torch.equal(luma, before[1])
