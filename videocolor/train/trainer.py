@@ -8,12 +8,10 @@ resumes from it; a finished phase is skipped when the same command runs again.
 from __future__ import annotations
 
 import contextlib
-import copy
 import csv
 import json
 import logging
 import math
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,7 +28,6 @@ from tqdm import tqdm
 
 from videocolor.color import chroma_of, luma_to_model_input, model_output_to_rgb
 from videocolor.config import config_to_dict
-from videocolor.errors import InputError
 from videocolor.metrics.image import colourfulness, psnr
 from videocolor.nets.inference import spectral_norm_of
 from videocolor.runtime import cpu_has_native_bf16
@@ -52,6 +49,7 @@ from videocolor.train.data import (
     split_sources,
     validation_batch,
 )
+from videocolor.train.distributed import Env, all_mean, any_rank, setup_env, unwrap
 from videocolor.train.losses import (
     BT601,
     ColorTerms,
@@ -62,47 +60,12 @@ from videocolor.train.losses import (
     random_affine,
     warp,
 )
+from videocolor.train.optim import Ema, lr_factor, set_lr
 
-__all__ = ["Env", "RunResult", "run_training", "setup_env"]
+__all__ = ["RunResult", "run_training"]
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Env:
-    device: torch.device
-    rank: int = 0
-    world: int = 1
-
-    @property
-    def main(self) -> bool:
-        return self.rank == 0
-
-    @property
-    def cuda(self) -> bool:
-        return self.device.type == "cuda"
-
-
-def setup_env(device: str = "auto") -> Env:
-    """Device and process group: torchrun's environment (WORLD_SIZE, RANK, LOCAL_RANK) starts DDP."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    local = int(os.environ.get("LOCAL_RANK", "0"))
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise InputError("--device cuda asked for, but no CUDA device is available")
-        dev = torch.device("cuda", local if world > 1 else (torch.device(device).index or 0))
-        torch.cuda.set_device(dev)
-    elif device == "cpu":
-        dev = torch.device("cpu")
-    else:
-        raise InputError(f"unknown device {device!r} (auto, cpu, cuda, cuda:N)")
-    if world > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
-    return Env(dev, rank, world)
 
 
 @dataclass
@@ -111,57 +74,6 @@ class RunResult:
     phases: dict[str, dict[str, Any]] = field(default_factory=dict)  # phase -> last validation metrics
     exported: Path | None = None
     stopped: str | None = None  # the phase that --stop-at interrupted (checkpointed, resumable)
-
-
-class Ema:
-    """Exponential moving average of a module's parameters (buffers are copied)."""
-
-    def __init__(self, model: nn.Module, decay: float) -> None:
-        self.decay = decay
-        self.model = copy.deepcopy(model).eval().requires_grad_(False)
-
-    @torch.no_grad()
-    def update(self, model: nn.Module, step: int) -> None:
-        # Warm-up (as timm/TF): early on the average follows the weights, or short runs validate noise.
-        decay = min(self.decay, (1.0 + step) / (10.0 + step))
-        ema_p = [p for p in self.model.parameters() if p.dtype.is_floating_point]
-        src_p = [p for p in model.parameters() if p.dtype.is_floating_point]
-        torch._foreach_lerp_(ema_p, src_p, 1.0 - decay)
-        for b_ema, b in zip(self.model.buffers(), model.buffers(), strict=True):
-            b_ema.copy_(b)
-
-
-def _unwrap(model: nn.Module) -> nn.Module:
-    return model.module if isinstance(model, DDP) else model
-
-
-def _set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
-    for group in opt.param_groups:
-        group["lr"] = lr
-
-
-def _lr_factor(progress: float, step: int, warmup: int, cosine: bool) -> float:
-    if warmup and step < warmup:
-        return (step + 1) / warmup
-    if not cosine:
-        return 1.0
-    return 0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
-
-
-def _all_mean(value: torch.Tensor, env: Env) -> torch.Tensor:
-    if env.world > 1:
-        value = value.detach().clone()
-        dist.all_reduce(value)
-        value /= env.world
-    return value
-
-
-def _any(flag: bool, env: Env) -> bool:
-    if env.world == 1:
-        return flag
-    t = torch.tensor([1.0 if flag else 0.0], device=env.device)
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return bool(t.item() > 0)
 
 
 @dataclass
@@ -364,7 +276,7 @@ class Trainer:
         restore: list[tuple[nn.Module, str, Any]] = []
         with contextlib.ExitStack() as stack:
             if a > 0:
-                for m in (mod for model in models for mod in _unwrap(model).modules() if mod.training):
+                for m in (mod for model in models for mod in unwrap(model).modules() if mod.training):
                     if isinstance(m, nn.modules.batchnorm._BatchNorm):
                         restore.append((m, "momentum", m.momentum))
                         m.momentum = 0.0
@@ -555,7 +467,7 @@ class Trainer:
                     "phase": phase,
                     "step": step,
                     "arch": self.cfg.model.generator,
-                    "generator": _unwrap(gen).state_dict(),
+                    "generator": unwrap(gen).state_dict(),
                     "ema": ema.model.state_dict() if ema is not None else None,
                     "metrics": metrics,
                     "config": self.cfg_dict,
@@ -578,7 +490,7 @@ class Trainer:
     def _should_stop(self, phase: str, step: int, steps: int, elapsed: float) -> tuple[bool, bool]:
         """(stop now, phase finished)."""
         budget = self._budget(phase)
-        done = step >= steps or _any(budget > 0 and elapsed >= budget, self.env)
+        done = step >= steps or any_rank(budget > 0 and elapsed >= budget, self.env)
         if done:
             return True, True
         if self.stop_at is None or self.stop_at[0] not in (None, phase):
@@ -692,14 +604,14 @@ class Trainer:
 
         while not loop.stop:
             progress = max(loop.step / p.steps, loop.elapsed / budget if budget else 0.0)
-            lr = p.lr * _lr_factor(progress, loop.step, p.warmup, True)
-            _set_lr(opt, lr)
+            lr = p.lr * lr_factor(progress, loop.step, p.warmup, True)
+            set_lr(opt, lr)
             total, parts = self._step(opt, scaler, gen, [model], data, loop, "pretrain_gen", terms)
             if ema is not None:
                 ema.update(gen, loop.step)
             self._advance(loop)
             if loop.due(r.log_every):
-                loss = float(_all_mean(total.detach(), self.env))
+                loss = float(all_mean(total.detach(), self.env))
                 speed = self._speed()
                 loop.postfix.update(
                     loss=f"{loss:.4f}", img_s=f"{speed['img_s']:.0f}", wait=f"{speed['data_wait']:.0%}"
@@ -741,15 +653,15 @@ class Trainer:
         model.train()
         data = self._loader("pretrain_critic", loop.batches)
         while not loop.stop:
-            lr = p.lr * _lr_factor(loop.step / p.steps, loop.step, p.warmup, True)
-            _set_lr(opt, lr)
+            lr = p.lr * lr_factor(loop.step / p.steps, loop.step, p.warmup, True)
+            set_lr(opt, lr)
             loss, _ = self._step(
                 opt, scaler, critic, [model], data, loop, "pretrain_critic",
                 lambda rgb, luma, _a: (self._critic_loss(model, gen, rgb, luma), None),
             )  # fmt: skip
             self._advance(loop)
             if loop.due(r.log_every):
-                value = float(_all_mean(loss.detach(), self.env))
+                value = float(all_mean(loss.detach(), self.env))
                 loop.postfix.update(loss=f"{value:.4f}", img_s=f"{self._speed()['img_s']:.0f}")
                 self._log_train(loop, lr, critic_loss=value)
             self._end_step(
@@ -812,9 +724,9 @@ class Trainer:
             return p.adv_weight * adv + p.feat_weight * feat, (adv, feat)
 
         while not loop.stop:
-            lr = p.lr * _lr_factor(0.0, loop.step, p.warmup, False)
-            _set_lr(opt_g, lr)
-            _set_lr(opt_c, lr * p.critic_lr_mult)
+            lr = p.lr * lr_factor(0.0, loop.step, p.warmup, False)
+            set_lr(opt_g, lr)
+            set_lr(opt_c, lr * p.critic_lr_mult)
             # Critic first (DeOldify's switcher starts on the critic); the idle model is in eval mode.
             gen.eval()
             critic.train()
@@ -829,7 +741,7 @@ class Trainer:
                 counters["critic_steps"] += 1
                 if p.adaptive:
                     if (
-                        float(_all_mean(c_loss.detach(), self.env)) < p.critic_thresh
+                        float(all_mean(c_loss.detach(), self.env)) < p.critic_thresh
                         or n_critic >= p.max_critic_steps
                     ):
                         break
@@ -845,8 +757,8 @@ class Trainer:
             counters["gen_steps"] += 1
             self._advance(loop)
             if loop.due(r.log_every):
-                gl = float(_all_mean(g_loss.detach(), self.env))
-                cl = float(_all_mean(c_loss.detach(), self.env))
+                gl = float(all_mean(g_loss.detach(), self.env))
+                cl = float(all_mean(c_loss.detach(), self.env))
                 loop.postfix.update(
                     g=f"{gl:.3f}",
                     c=f"{cl:.3f}",
