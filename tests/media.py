@@ -65,11 +65,13 @@ def make_clip(
     sar: Fraction | None = None,
     color_range: str | None = None,
     bframes: int = 2,
+    interlaced: str | None = None,
     seed: int = 0,
 ) -> Path:
     """Write a clip. `audio` lists one encoder per audio stream ("aac", "libopus", "libmp3lame",
     "pcm_s16le"); `subtitles` is a subtitle codec ("subrip", "mov_text", "webvtt", "ass") or None;
-    `vfr` gives irregular millisecond timestamps; `color_range` "full" or "limited" tags the stream."""
+    `vfr` gives irregular millisecond timestamps; `color_range` "full" or "limited" tags the stream;
+    `interlaced` ("tff" or "bff", libx264) codes the frames as two fields in that order."""
     path = Path(path)
     width, height = size
     rng = np.random.default_rng(seed)
@@ -86,6 +88,8 @@ def make_clip(
         if codec in ("libx264", "libx265"):
             ctx.max_b_frames = bframes
             ctx.options = {"bf": str(bframes)} if codec == "libx264" else {}
+        if interlaced is not None:
+            ctx.options = {**ctx.options, "x264-params": f"interlaced=1:{interlaced}=1"}
         if rotation:
             video.set_display_rotation(rotation)
         audio_streams = [out.add_stream(name, rate=_AUDIO_RATES.get(name, _SAMPLE_RATE)) for name in audio]

@@ -261,3 +261,16 @@ def test_atomic_output_leaves_nothing_on_failure(tmp_path: Path) -> None:
         pass
     with pytest.raises(OutputError, match="does not exist"), atomic_output(tmp_path / "no" / "x.mp4"):
         pass
+
+
+def test_interlaced_input_into_an_encoder_not_set_up_for_fields_says_it_is_flagged_progressive(
+    tmp_path: Path,
+) -> None:
+    clip = make_clip(tmp_path / "tff.mkv", interlaced="tff")
+    assert probe(clip).field_order == "tt"
+    assert probe(_copy_luma(clip, tmp_path / "tff.mp4").path).field_order == "tt"
+    writer = _copy_luma(clip, tmp_path / "tff.webm")
+    assert len(writer.warnings) == 1 and "flagged progressive" in writer.warnings[0]
+    assert (
+        probe(tmp_path / "tff.webm").field_order is None and len(read_video(tmp_path / "tff.webm").pts) == 12
+    )

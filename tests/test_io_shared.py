@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_io import _copy_luma
 
 from videocolor.errors import InputError
 from videocolor.io import decode_frames, probe
@@ -60,20 +61,13 @@ def test_odd_media_decodes_or_is_refused(tmp_path: Path, name: str, expected: st
 def test_closed_captions_keep_their_own_times_when_converted(tmp_path: Path) -> None:
     """CEA-608's decoder hands each cue out with a later packet and the last one only when flushed."""
     import av
-    import numpy as np
-
-    from videocolor.io import MediaWriter
 
     src = SHARED / "odd_media" / "mp4ff__multitrack_main_1_cea608.mp4"
     with av.open(str(src)) as container:
         stream = container.streams.subtitles[0]
         cues = [c for p in container.demux(stream) if (c := stream.codec_context.decode2(p))]
     expected = [round(c.pts / 1e6 + c.start_display_time / 1e3, 3) for c in cues]
-    info = probe(src)
-    with MediaWriter(tmp_path / "out.mkv", info) as writer:
-        neutral = np.full(writer.layout.chroma_size, 128, np.uint8)
-        for frame in decode_frames(info):
-            writer.write((frame.luma, neutral, neutral), frame.pts, frame.duration)
+    _copy_luma(src, tmp_path / "out.mkv")
     with av.open(str(tmp_path / "out.mkv")) as out:
         got = [round(float(p.pts * p.time_base), 3) for p in out.demux(out.streams.subtitles[0]) if p.size]
     assert len(expected) == 8 and got == expected
@@ -83,3 +77,11 @@ def test_an_absurd_average_rate_gives_way_to_the_packets_own_rate() -> None:
     """This Matroska file's average_rate is 1000 (its time base); its frames are 33 ms apart."""
     info = probe(SHARED / "odd_media" / "exoplayer__sample_with_ssa_subtitles.mkv")
     assert 29 < info.fps < 31.5
+
+
+def test_an_interlaced_tape_transfer_stays_interlaced_in_its_field_order(tmp_path: Path) -> None:
+    """MPEG-2 from NTSC tape, bottom field first: the H.264 output is coded bottom field first too."""
+    src = SHARED / "odd_media" / "interlace-patterns__bt601-525_480_interlaced_bff_first3.5s.ts"
+    assert probe(src).field_order == "bb"
+    writer = _copy_luma(src, tmp_path / "out.mkv")
+    assert writer.warnings == [] and probe(tmp_path / "out.mkv").field_order == "bb"

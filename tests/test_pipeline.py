@@ -137,6 +137,8 @@ CLIPS = [
     ("odd_65x49.webm", {"codec": "libvpx-vp9", "size": (65, 49), "audio": ["libopus"]}),
     ("yuvj_full.mp4", {"pix_fmt": "yuvj420p", "color_range": "full"}),
     ("silent.mkv", {}),
+    ("interlaced_bff_aac.mp4", {"interlaced": "bff", "audio": ["aac"], "size": (64, 48)}),
+    ("interlaced_tff.mkv", {"interlaced": "tff"}),
 ]
 
 
@@ -160,6 +162,11 @@ def test_colorize_video_keeps_everything_but_colour(
     assert abs(duration_of(out) - duration_of(clip)) <= Fraction(1, 24)
     assert (b.rotation, b.sar, b.luma[0].dtype) == (a.rotation, a.sar, a.luma[0].dtype)
     assert probe(out).color_range == probe(clip).color_range
+    assert (
+        probe(out).field_order
+        == probe(clip).field_order
+        == {"tff": "tt", "bff": "bb"}.get(kwargs.get("interlaced"))
+    )
     assert read_packets(out, "audio") == read_packets(clip, "audio")
     assert report.warnings == () and sorted(s.name for s in tmp_path.iterdir()) == sorted(
         [clip.name, out.name]

@@ -30,7 +30,8 @@ def run(args: argparse.Namespace) -> int:
         f"rotation {info.rotation}, {float(info.fps):.3f} fps (time base {info.time_base}), "
         f"{info.frame_count if info.frame_count is not None else '?'} frames",
         f"    {info.pix_fmt} {info.bit_depth}-bit, matrix {info.matrix}{tagged}, {info.color_range} range, "
-        f"primaries {info.primaries or '-'}, transfer {info.transfer or '-'}",
+        f"primaries {info.primaries or '-'}, transfer {info.transfer or '-'}, "
+        f"{f'interlaced ({info.field_order})' if info.field_order else 'progressive'}",
     ]
     for s in (*info.audio, *info.subtitles, *info.other):
         extra = f" {s.channels} ch {s.sample_rate} Hz" if s.type == "audio" else ""

@@ -40,6 +40,8 @@ _TEXT_SUBTITLES = ("mov_text", "subrip", "webvtt", "ass")  # text subtitle encod
 _DEFAULT_PRESET = {"libx264": "veryfast", "libx265": "fast"}
 # Encoders that write the SAR into the bitstream; muxers take it from the AVStream, which PyAV cannot set.
 _SAR_IN_BITSTREAM = {"libx264", "libx265", "mpeg4", "mpeg2video"}
+# x264's flag for the field shown first, by the source's field order (coded first, shown first).
+_X264_FIELDS = {"tt": "tff", "bt": "tff", "bb": "bff", "tb": "bff"}
 _EVEN_ONLY = {"libx264", "libx265"}  # their chroma subsampling needs even frame sizes
 _INTERLEAVE_S = 0.5  # copy side-stream packets up to this far ahead of the last video packet
 # Container metadata the muxer writes itself.
@@ -236,6 +238,14 @@ class MediaWriter:
             opts["preset"] = preset
         if codec.startswith("libvpx"):
             opts.update({"row-mt": "1", "deadline": "good", "cpu-used": "5"})
+        if info.field_order and codec == "libx264":
+            # Interlaced coding (field pictures/MBAFF) in the source's field order, which FFmpeg also
+            # writes as the stream's field order: players deinterlace it as they did the source.
+            opts["x264-params"] = f"interlaced=1:{_X264_FIELDS[info.field_order]}=1"
+        elif info.field_order:
+            self._warn(f"the output is flagged progressive: the interlaced ({info.field_order}) input's"
+                       f" fields stay woven in each frame, but {codec} is not set up for interlaced coding"
+                       " here; libx264 (.mp4, .mkv, .mov) keeps the field order")  # fmt: skip
         if codec == "libx265":  # its CRF and lossless mode go through x265-params; quiet its banner
             opts["x265-params"] = "log-level=error:" + ("lossless=1" if crf == 0 else f"crf={crf}")
         ctx.options = opts

@@ -25,6 +25,8 @@ _MATRIX_FAMILY = {"bt709": "bt709", "bt470bg": "bt601", "smpte170m": "bt601", "f
                   "smpte240m": "bt709", "bt2020nc": "bt2020", "bt2020c": "bt2020"}  # fmt: skip
 _PRIMARIES_NAMES = {1: "bt709", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 8: "film",
                     9: "bt2020", 10: "smpte428", 11: "smpte431", 12: "smpte432", 22: "ebu3213"}  # fmt: skip
+# FFmpeg's AVFieldOrder of interlaced video (first letter: field coded first, second: shown first).
+_FIELD_ORDERS = {2: "tt", 3: "bb", 4: "tb", 5: "bt"}
 _TRANSFER_NAMES = {1: "bt709", 4: "gamma22", 5: "gamma28", 6: "smpte170m", 7: "smpte240m", 8: "linear",
                    9: "log100", 10: "log316", 11: "iec61966-2-4", 12: "bt1361e", 13: "iec61966-2-1",
                    14: "bt2020-10", 15: "bt2020-12", 16: "smpte2084", 17: "smpte428",
@@ -76,6 +78,7 @@ class MediaInfo:
     range_tag: Range | None
     primaries: str | None
     transfer: str | None
+    field_order: str | None = None  # interlaced: tt, bb, tb or bt (FFmpeg's names); None: progressive/unknown
     audio: tuple[StreamInfo, ...] = ()
     subtitles: tuple[StreamInfo, ...] = ()
     other: tuple[StreamInfo, ...] = ()
@@ -172,6 +175,7 @@ def probe(path: str | Path) -> MediaInfo:
             range_tag=range_tag,
             primaries=_PRIMARIES_NAMES.get(int(first.color_primaries)),
             transfer=_TRANSFER_NAMES.get(int(first.color_trc)),
+            field_order=_FIELD_ORDERS.get(int(ctx.field_order)) if first.interlaced_frame else None,
             audio=tuple(_stream_info(s) for s in container.streams.audio),
             subtitles=tuple(_stream_info(s) for s in container.streams.subtitles),
             other=tuple(
