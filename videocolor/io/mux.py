@@ -187,6 +187,7 @@ class MediaWriter:
         self._durations: dict[int, int] = {}  # pts -> duration of frames sent to the encoder
         self._end = 0  # end of the last frame shown (max pts + duration)
         self._held: av.Packet | None = None
+        self._last: av.VideoFrame | None = None  # held back one frame, so that close() knows the last
         self._open_cues: list[av.Packet] = []  # converted subtitles that last until the video's end
         try:
             self._setup_video(options)
@@ -349,7 +350,9 @@ class MediaWriter:
         frame.time_base = self.info.time_base
         self._durations[frame.pts] = duration
         self._end = max(self._end, frame.pts + duration)
-        self._encode(frame)
+        if self._last is not None:
+            self._encode(self._last)
+        self._last = frame
 
     def _encode(self, frame: av.VideoFrame | None) -> None:
         try:
@@ -455,6 +458,13 @@ class MediaWriter:
 
     def close(self) -> None:
         """Flush the encoders, copy the remaining side-stream packets, finish the file."""
+        if self._last is not None:
+            if self._out.format.name in ("mp4", "mov"):
+                # An I-frame last: no B-frame is coded after it, so the last packet is the last frame shown
+                # and ends the track with its own duration. Else the held packet's stretched duration makes
+                # the sample table a frame longer than the track (players then read 23.8 fps for 24).
+                self._last.pict_type = av.video.frame.PictureType.I
+            self._encode(self._last)
         self._encode(None)
         self._copy_side(None)
         for cue in self._open_cues:
