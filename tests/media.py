@@ -66,12 +66,14 @@ def make_clip(
     color_range: str | None = None,
     bframes: int = 2,
     interlaced: str | None = None,
+    timecode: str | None = None,
     seed: int = 0,
 ) -> Path:
     """Write a clip. `audio` lists one encoder per audio stream ("aac", "libopus", "libmp3lame",
     "pcm_s16le"); `subtitles` is a subtitle codec ("subrip", "mov_text", "webvtt", "ass") or None;
     `vfr` gives irregular millisecond timestamps; `color_range` "full" or "limited" tags the stream;
-    `interlaced` ("tff" or "bff", libx264) codes the frames as two fields in that order."""
+    `interlaced` ("tff" or "bff", libx264) codes the frames as two fields in that order; `timecode`
+    ("01:00:00:00") is the start timecode (a tmcd track in MOV/MP4)."""
     path = Path(path)
     width, height = size
     rng = np.random.default_rng(seed)
@@ -92,6 +94,8 @@ def make_clip(
             ctx.options = {**ctx.options, "x264-params": f"interlaced=1:{interlaced}=1"}
         if rotation:
             video.set_display_rotation(rotation)
+        if timecode is not None:
+            video.metadata["timecode"] = timecode
         audio_streams = [out.add_stream(name, rate=_AUDIO_RATES.get(name, _SAMPLE_RATE)) for name in audio]
         for a in audio_streams:
             a.layout = "stereo"

@@ -132,7 +132,10 @@ CLIPS = [
     ("bframes_mp3.mp4", {"audio": ["libmp3lame"], "bframes": 3, "frames": 20}),
     ("vfr_two_audio_subs.mkv", {"audio": ["libopus", "libmp3lame"], "subtitles": "subrip", "vfr": True}),
     ("vp9_opus.webm", {"codec": "libvpx-vp9", "audio": ["libopus"], "subtitles": "webvtt"}),
-    ("pcm_rotated_sar.mov", {"audio": ["pcm_s16le"], "rotation": 90, "sar": Fraction(4, 3)}),
+    (
+        "pcm_rotated_sar_timecode.mov",
+        {"audio": ["pcm_s16le"], "rotation": 90, "sar": Fraction(4, 3), "timecode": "10:00:00:00"},
+    ),
     ("odd_10bit.mkv", {"pix_fmt": "yuv420p10le", "size": (66, 50)}),
     ("odd_65x49.webm", {"codec": "libvpx-vp9", "size": (65, 49), "audio": ["libopus"]}),
     ("yuvj_full.mp4", {"pix_fmt": "yuvj420p", "color_range": "full"}),
@@ -163,6 +166,7 @@ def test_colorize_video_keeps_everything_but_colour(
     assert (b.rotation, b.sar, b.luma[0].dtype) == (a.rotation, a.sar, a.luma[0].dtype)
     assert probe(out).color_range == probe(clip).color_range
     assert probe(out).fps == probe(clip).fps  # MP4: a stretched last sample once read as 23.8 fps for 24
+    assert probe(out).timecode == probe(clip).timecode == kwargs.get("timecode")
     assert (
         probe(out).field_order
         == probe(clip).field_order
@@ -194,13 +198,14 @@ def test_smoothing_stage_runs_and_keeps_luma(tmp_path: Path, options, colorizer)
 
 
 def test_start_and_duration_trim_video_and_audio(tmp_path: Path, options, colorizer) -> None:
-    clip = make_clip(tmp_path / "long.mkv", frames=48, fps=24, audio=["libopus"])
+    clip = make_clip(tmp_path / "long.mkv", frames=48, fps=24, audio=["libopus"], timecode="00:59:59:20")
     out = tmp_path / "cut.mkv"
     trim = ColorizeOptions(**{**options.__dict__, "start": 0.5, "duration": 1.0})
     report = colorize_video(clip, out, trim, colorizer=colorizer)
     cut = read_video(out)
     assert report.frames == len(cut.pts) == 24 and cut.pts[0] == 0
     assert abs((probe(out).duration or 0) - 1.0) < 0.1
+    assert probe(out).timecode == "01:00:00:08"  # 12 frames on: the first frame kept keeps its timecode
 
 
 def test_threaded_forwards_errors_and_stops_its_producer() -> None:

@@ -28,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
         f"{info.path}: {info.container}, {info.duration or 0:.3f} s",
         f"  video #{info.video_index}: {info.codec} {info.width}x{info.height} SAR {info.sar} "
         f"rotation {info.rotation}, {float(info.fps):.3f} fps (time base {info.time_base}), "
-        f"{info.frame_count if info.frame_count is not None else '?'} frames",
+        f"{info.frame_count if info.frame_count is not None else '?'} frames"
+        f"{f', timecode {info.timecode}' if info.timecode else ''}",
         f"    {info.pix_fmt} {info.bit_depth}-bit, matrix {info.matrix}{tagged}, {info.color_range} range, "
         f"primaries {info.primaries or '-'}, transfer {info.transfer or '-'}, "
         f"{f'interlaced ({info.field_order})' if info.field_order else 'progressive'}",

@@ -15,6 +15,7 @@ import numpy as np
 from videocolor.errors import OutputError
 from videocolor.io.decode import plane_array
 from videocolor.io.probe import _MATRIX_NAMES, _PRIMARIES_NAMES, _TRANSFER_NAMES, MediaInfo, open_input
+from videocolor.io.timecode import shift_timecode
 
 __all__ = ["EncodeOptions", "MediaWriter", "VideoLayout", "choose_layout", "container_for"]
 
@@ -259,6 +260,8 @@ class MediaWriter:
         with open_input(info.path) as source:
             metadata = source.streams[info.video_index].metadata
             stream.metadata.update({k: v for k, v in metadata.items() if k in ("language", "title")})
+            if info.timecode:
+                self._set_timecode(stream, info.timecode)
             if self._window_s is None and source.chapters():
                 out.set_chapters(source.chapters())
         out.metadata.update({k: v for k, v in info.metadata.items() if k.lower() not in _DROP_METADATA})
@@ -334,6 +337,14 @@ class MediaWriter:
         if codec is None or not codec.text_sub:
             return None
         return next((c for c in _TEXT_SUBTITLES if self._accepts(c)), None)
+
+    def _set_timecode(self, stream: av.video.stream.VideoStream, timecode: str) -> None:
+        """The source's start timecode (MOV/MP4 write it as a tmcd track), moved to a --start's frame."""
+        frames = round((self._window_s[0] if self._window_s else 0) * self.info.fps)
+        try:
+            stream.metadata["timecode"] = shift_timecode(timecode, frames, self.info.fps)
+        except ValueError as exc:
+            self._warn(f"the timecode is not copied: {exc}")
 
     def _warn(self, message: str) -> None:
         self.warnings.append(message)

@@ -79,6 +79,7 @@ class MediaInfo:
     primaries: str | None
     transfer: str | None
     field_order: str | None = None  # interlaced: tt, bb, tb or bt (FFmpeg's names); None: progressive/unknown
+    timecode: str | None = None  # SMPTE start timecode (MOV/MP4 tmcd track, MXF), as FFmpeg reads it
     audio: tuple[StreamInfo, ...] = ()
     subtitles: tuple[StreamInfo, ...] = ()
     other: tuple[StreamInfo, ...] = ()
@@ -176,6 +177,7 @@ def probe(path: str | Path) -> MediaInfo:
             primaries=_PRIMARIES_NAMES.get(int(first.color_primaries)),
             transfer=_TRANSFER_NAMES.get(int(first.color_trc)),
             field_order=_FIELD_ORDERS.get(int(ctx.field_order)) if first.interlaced_frame else None,
+            timecode=_timecode(stream.metadata) or _timecode(container.metadata),
             audio=tuple(_stream_info(s) for s in container.streams.audio),
             subtitles=tuple(_stream_info(s) for s in container.streams.subtitles),
             other=tuple(
@@ -183,6 +185,11 @@ def probe(path: str | Path) -> MediaInfo:
             ),
             metadata=dict(container.metadata),
         )
+
+
+def _timecode(metadata: dict[str, str]) -> str | None:
+    """MOV/MP4 and MXF tag it `timecode`, Matroska `TIMECODE`."""
+    return next((v for k, v in metadata.items() if k.lower() == "timecode"), None)
 
 
 def _declared_duration(stream: av.video.stream.VideoStream) -> float | None:
