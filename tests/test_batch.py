@@ -184,9 +184,10 @@ def _write_gray_parts(clip: Path, folder: Path, options: SegmentOptions) -> list
     return parts
 
 
-@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv", ".mov"])
 def test_assembly_is_a_stream_copy_with_the_original_audio(tmp_path: Path, suffix: str) -> None:
-    clip = make_clip(tmp_path / f"in{suffix}", frames=60, audio=["aac"] if suffix == ".mp4" else ["libopus"])
+    audio = ["libopus"] if suffix == ".mkv" else ["aac"]
+    clip = make_clip(tmp_path / f"in{suffix}", frames=60, audio=audio, timecode="01:00:00:00")
     parts = _write_gray_parts(clip, tmp_path, SegmentOptions(target_s=1, min_s=0.5, max_s=2))
     assert len(parts) >= 2
     out = tmp_path / f"out{suffix}"
@@ -200,3 +201,4 @@ def test_assembly_is_a_stream_copy_with_the_original_audio(tmp_path: Path, suffi
         np.array_equal(a, b) for a, b in zip(joined.luma, [y for p in pieces for y in p.luma], strict=True)
     )  # no second encode: the parts' frames, bit for bit
     assert read_packets(out, "audio") == read_packets(clip, "audio")
+    assert probe(out).timecode == "01:00:00:00"  # MOV/MP4: a tmcd track, built from the source's rate

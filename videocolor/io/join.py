@@ -87,6 +87,9 @@ def join_parts(
             template = first.streams.video[0]
             video = out.add_stream_from_template(template)
             video.time_base = template.time_base
+            # The rate a template stream lacks: MOV/MP4 build the tmcd track of a timecode from it.
+            if src.streams.video[0].average_rate:
+                video.codec_context.framerate = src.streams.video[0].average_rate
             video.metadata.update(src.streams.video[0].metadata)
             copied: dict[int, av.stream.Stream] = {}
             for stream in src.streams:
