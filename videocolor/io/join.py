@@ -1,14 +1,14 @@
-"""Join a video's part files by stream copy and mux the source's own audio, subtitles and metadata.
+"""Join a video's part files by stream copy, with the source's own audio, subtitles and metadata.
 
 No second encode: each part already holds the final encoded video packets with the source's own pts
-(every part was encoded from the same settings, so they share one set of codec parameters). Packets of
-all streams are interleaved by decode time, as a muxer expects. The result is written to a temporary
-name in the output folder and renamed over the final path only once complete.
+(every part was encoded from the same settings, so they share one set of codec parameters). The muxing,
+side streams included (copied, or transcoded/converted where the container refuses them, as `colorize`
+does), is MediaWriter's. The result is written to a temporary name in the output folder and renamed over
+the final path only once complete.
 """
 
 from __future__ import annotations
 
-import heapq
 import os
 from collections.abc import Callable, Iterator, Sequence
 from fractions import Fraction
@@ -17,6 +17,8 @@ from pathlib import Path
 import av
 
 from videocolor.errors import InputError, OutputError
+from videocolor.io.mux import MediaWriter
+from videocolor.io.probe import probe
 
 __all__ = ["join_parts", "partial_path"]
 
@@ -26,13 +28,13 @@ def partial_path(final: Path) -> Path:
     return final.with_name(f".{final.stem}.partial{final.suffix}")
 
 
-def _video_packets(parts: Sequence[Path], stream: av.stream.Stream) -> Iterator[av.Packet]:
+def _video_packets(parts: Sequence[Path], time_base: Fraction) -> Iterator[av.Packet]:
     last_dts: int | None = None
     for part in parts:
         with av.open(str(part)) as container:
             src = container.streams.video[0]
-            if src.time_base != stream.time_base:
-                raise OutputError(f"{part}: time base {src.time_base} differs from {stream.time_base}")
+            if src.time_base != time_base:
+                raise OutputError(f"{part}: time base {src.time_base} differs from {time_base}")
             for packet in container.demux(src):
                 if packet.size == 0:
                     continue
@@ -46,24 +48,7 @@ def _video_packets(parts: Sequence[Path], stream: av.stream.Stream) -> Iterator[
                         raise OutputError(f"{part}: cannot join parts: decode times overlap at {packet.dts}")
                     packet.dts = last_dts + 1
                 last_dts = packet.dts
-                packet.stream = stream
                 yield packet
-
-
-def _copied_packets(container: av.container.InputContainer, mapping: dict[int, av.stream.Stream]):
-    if not mapping:  # demux() of no streams would mean every stream
-        return
-    for packet in container.demux(*[container.streams[i] for i in mapping]):
-        if packet.size == 0:
-            continue
-        packet.stream = mapping[packet.stream.index]
-        yield packet
-
-
-def _by_time(packets: Iterator[av.Packet], order: int) -> Iterator[tuple[Fraction, int, av.Packet]]:
-    for packet in packets:
-        ts = packet.dts if packet.dts is not None else packet.pts  # Matroska stores no dts on keyframes
-        yield Fraction(ts or 0) * packet.time_base, order, packet
 
 
 def join_parts(
@@ -72,45 +57,27 @@ def join_parts(
     output: Path,
     *,
     on_packet: Callable[[], None] | None = None,
-) -> None:
-    """Write `output` from the parts' video and the source's audio/subtitle streams and metadata."""
+) -> list[str]:
+    """Write `output` from the parts' video and the source's audio/subtitle streams and metadata; returns
+    MediaWriter's warnings (streams transcoded, converted or dropped)."""
     if not parts:
         raise OutputError(f"{output}: nothing to assemble")
     temp = partial_path(output)
     try:
-        with (
-            av.open(str(source)) as src,
-            av.open(str(parts[0])) as first,
-            av.open(str(temp), "w") as out,
-        ):
-            out.metadata.update(src.metadata)
+        info = probe(source)
+        with av.open(str(parts[0])) as first:
             template = first.streams.video[0]
-            video = out.add_stream_from_template(template)
-            video.time_base = template.time_base
-            # The rate a template stream lacks: MOV/MP4 build the tmcd track of a timecode from it.
-            if src.streams.video[0].average_rate:
-                video.codec_context.framerate = src.streams.video[0].average_rate
-            video.metadata.update(src.streams.video[0].metadata)
-            copied: dict[int, av.stream.Stream] = {}
-            for stream in src.streams:
-                if stream.type in ("audio", "subtitle"):
-                    dst = out.add_stream_from_template(stream)
-                    dst.time_base = stream.time_base
-                    dst.metadata.update(stream.metadata)
-                    dst.disposition = stream.disposition
-                    copied[stream.index] = dst
-            merged = heapq.merge(
-                _by_time(_video_packets(parts, video), 0),
-                _by_time(_copied_packets(src, copied), 1),
-                key=lambda t: (t[0], t[1]),
-            )
-            for _, _, packet in merged:
-                out.mux(packet)
+            time_base = Fraction(template.time_base)
+            writer = MediaWriter(temp, info, video_from=template)
+        with writer:
+            for packet in _video_packets(parts, time_base):
+                writer.write_packet(packet)
                 if on_packet is not None:
                     on_packet()
         with open(temp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(temp, output)
+        return writer.warnings
     except av.error.FFmpegError as exc:
         temp.unlink(missing_ok=True)
         raise InputError(f"{source}: cannot assemble {output.name}: {exc.strerror or exc}") from None

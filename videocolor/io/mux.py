@@ -151,7 +151,8 @@ class MediaWriter:
     transcoded (AAC, or the container's own default), text subtitles converted (mov_text, SubRip, WebVTT)
     and bitmap subtitles dropped, each with a warning.
     `window` = (first, end) video pts selects a trimmed range: every stream is cut to it and shifted so the
-    output starts at the window's start."""
+    output starts at the window's start. With `video_from` (a stream of already encoded packets, e.g. a
+    part of a batch job), the video is not encoded: `write_packet` muxes those packets as they are."""
 
     def __init__(
         self,
@@ -161,6 +162,7 @@ class MediaWriter:
         *,
         window: tuple[int, int | None] | None = None,
         copy_streams: bool = True,
+        video_from: av.video.stream.VideoStream | None = None,
     ) -> None:
         self.path = Path(path)
         self.info = info
@@ -191,7 +193,7 @@ class MediaWriter:
         self._last: av.VideoFrame | None = None  # held back one frame, so that close() knows the last
         self._open_cues: list[av.Packet] = []  # converted subtitles that last until the video's end
         try:
-            self._setup_video(options)
+            self._setup_video(options, video_from)
             if copy_streams:
                 self._setup_side_streams()
         except BaseException:
@@ -199,7 +201,30 @@ class MediaWriter:
             raise
 
     # -- setup -----------------------------------------------------------------------------------------
-    def _setup_video(self, options: EncodeOptions) -> None:
+    def _setup_video(self, options: EncodeOptions, video_from: av.video.stream.VideoStream | None) -> None:
+        info, out = self.info, self._out
+        self._encoding = video_from is None
+        if video_from is None:
+            stream = self._setup_encoder(options)
+        else:
+            try:
+                stream = out.add_stream_from_template(video_from)
+            except ValueError:
+                name = video_from.codec_context.name
+                raise OutputError(f"{out.format.name} output does not take {name} video") from None
+            stream.time_base = video_from.time_base
+            stream.codec_context.framerate = info.fps  # MOV/MP4 build a timecode's tmcd track from it
+        with open_input(info.path) as source:
+            metadata = source.streams[info.video_index].metadata
+            stream.metadata.update({k: v for k, v in metadata.items() if k in ("language", "title")})
+            if info.timecode:
+                self._set_timecode(stream, info.timecode)
+            if self._window_s is None and source.chapters():
+                out.set_chapters(source.chapters())
+        out.metadata.update({k: v for k, v in info.metadata.items() if k.lower() not in _DROP_METADATA})
+        self._video = stream
+
+    def _setup_encoder(self, options: EncodeOptions) -> av.video.stream.VideoStream:
         info, out = self.info, self._out
         codec = options.codec or self._default_codec()
         self.layout = choose_layout(info, codec, options.pix_fmt)
@@ -257,15 +282,7 @@ class MediaWriter:
             ctx.max_b_frames = 0
         if info.rotation:
             stream.set_display_rotation(info.rotation)
-        with open_input(info.path) as source:
-            metadata = source.streams[info.video_index].metadata
-            stream.metadata.update({k: v for k, v in metadata.items() if k in ("language", "title")})
-            if info.timecode:
-                self._set_timecode(stream, info.timecode)
-            if self._window_s is None and source.chapters():
-                out.set_chapters(source.chapters())
-        out.metadata.update({k: v for k, v in info.metadata.items() if k.lower() not in _DROP_METADATA})
-        self._video = stream
+        return stream
 
     def _default_codec(self) -> str:
         """H.264 where the container takes it; AVI gets FFmpeg's own choice, MPEG-4 Part 2: AVI stores no
@@ -365,6 +382,13 @@ class MediaWriter:
             self._encode(self._last)
         self._last = frame
 
+    def write_packet(self, packet: av.Packet) -> None:
+        """Mux one already encoded video packet (`video_from` mode), its pts in the output's time base."""
+        packet.stream = self._video
+        if packet.pts is not None and packet.duration:
+            self._end = max(self._end, packet.pts + packet.duration)
+        self._mux_video(packet)
+
     def _encode(self, frame: av.VideoFrame | None) -> None:
         try:
             for packet in self._video.encode(frame):
@@ -372,15 +396,17 @@ class MediaWriter:
                 if packet.pts is not None and packet.pts in self._durations:
                     packet.duration = self._durations.pop(packet.pts)
                 self._mux_video(packet)
-            if frame is None and self._held is not None:
-                # MP4/MOV keep frame durations as dts steps and end the track (its edit list) at the
-                # last packet's pts + duration: that must be the end of the last frame shown, or a VFR
-                # clip's long last frame is cut short.
-                if self._out.format.name in ("mp4", "mov") and self._held.pts is not None:
-                    self._held.duration = self._end - self._held.pts
-                self._mux_video(None)
         except av.error.FFmpegError as exc:
             raise OutputError(f"cannot encode/write {self.path}: {exc.strerror or exc}") from None
+
+    def _end_video(self) -> None:
+        """Mux the last video packet. MP4/MOV keep frame durations as dts steps and end the track (its edit
+        list) at the last packet's pts + duration: that must be the end of the last frame shown, or a VFR
+        clip's long last frame is cut short."""
+        held = self._held
+        if held is not None and self._out.format.name in ("mp4", "mov") and held.pts is not None:
+            held.duration = self._end - held.pts
+        self._mux_video(None)
 
     def _mux_video(self, packet: av.Packet | None) -> None:
         """Mux the packet held back (the last one's duration may still change), then hold `packet`."""
@@ -476,7 +502,9 @@ class MediaWriter:
                 # the sample table a frame longer than the track (players then read 23.8 fps for 24).
                 self._last.pict_type = av.video.frame.PictureType.I
             self._encode(self._last)
-        self._encode(None)
+        if self._encoding:
+            self._encode(None)
+        self._end_video()
         self._copy_side(None)
         for cue in self._open_cues:
             cue.duration = max(0, round(self._end * self.info.time_base / cue.time_base) - cue.pts)
