@@ -202,3 +202,17 @@ def test_assembly_is_a_stream_copy_with_the_original_audio(tmp_path: Path, suffi
     )  # no second encode: the parts' frames, bit for bit
     assert read_packets(out, "audio") == read_packets(clip, "audio")
     assert probe(out).timecode == "01:00:00:00"  # MOV/MP4: a tmcd track, built from the source's rate
+
+
+def test_assembly_treats_side_streams_as_colorize_does(tmp_path: Path) -> None:
+    """A stream the output container refuses is converted with a warning, not a crash of the batch."""
+    clip = make_clip(tmp_path / "in.mov", frames=48, audio=["pcm_s16le"], subtitles="mov_text")
+    parts = _write_gray_parts(clip, tmp_path, SegmentOptions(target_s=1, min_s=0.5, max_s=2))
+    out = tmp_path / "out.mkv"
+    warnings = join_parts(clip, parts, out)
+    assert len(warnings) == 1 and warnings[0].startswith("subtitle stream #2 (mov_text) converted to ")
+    info = probe(out)
+    joined, source = read_video(out).pts, read_video(clip).pts
+    assert max(abs(a - b) for a, b in zip(joined, source, strict=True)) <= 0.001  # Matroska's ms ticks
+    assert read_packets(out, "audio") == read_packets(clip, "audio")
+    assert [s.codec for s in info.subtitles] in (["subrip"], ["ass"])
