@@ -11,7 +11,7 @@ import pytest
 from test_io import _copy_luma
 
 from videocolor.errors import InputError
-from videocolor.io import decode_frames, probe
+from videocolor.io import decode_frames, index_packets, probe
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 TABLE = SHARED / "ODD_MEDIA.md"
@@ -56,6 +56,8 @@ def test_odd_media_decodes_or_is_refused(tmp_path: Path, name: str, expected: st
     else:
         assert count is not None, expected
         assert _decode_count(path) == int(count.group(1))
+        # The batch plans segments from the packet index: it must count what decodes (edit lists, mid-GOP).
+        assert len(index_packets(path).pts) == int(count.group(1))
 
 
 def test_closed_captions_keep_their_own_times_when_converted(tmp_path: Path) -> None:

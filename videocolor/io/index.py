@@ -27,17 +27,19 @@ def index_packets(path: str | Path) -> PacketIndex:
             if not container.streams.video:
                 raise InputError(f"{path}: no video stream")
             stream = container.streams.video[0]
-            pts: list[int] = []
-            keys: list[int] = []
-            for packet in container.demux(stream):
-                if packet.pts is None:  # the demuxer's end-of-stream flush packet
-                    continue
-                pts.append(packet.pts)
-                if packet.is_keyframe:
-                    keys.append(packet.pts)
+            packets = [
+                (packet.pts, packet.is_keyframe)
+                for packet in container.demux(stream)
+                # not the end-of-stream flush packet, nor one an edit list cuts (demuxed, never shown)
+                if packet.pts is not None and not packet.is_discard
+            ]
             time_base = stream.time_base
     except av.error.FFmpegError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    # Packets before the first keyframe (a stream cut mid-GOP) cannot be decoded: the decoder drops them.
+    first_key = next((i for i, (_, key) in enumerate(packets) if key), 0)
+    pts = [p for p, _ in packets[first_key:]]
+    keys = [p for p, key in packets[first_key:] if key]
     if not pts:
         raise InputError(f"{path}: the video stream has no frames")
     if time_base is None:
@@ -45,6 +47,6 @@ def index_packets(path: str | Path) -> PacketIndex:
     pts.sort()
     keys = sorted(set(keys))
     if not keys or keys[0] > pts[0]:
-        # Frames before the first keyframe cannot be decoded on their own: the first cut is at pts[0].
+        # No keyframe flagged at all, or B-frames shown before it: the first cut is at pts[0].
         keys.insert(0, pts[0])
     return PacketIndex(Fraction(time_base), tuple(pts), tuple(keys))
