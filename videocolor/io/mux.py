@@ -406,7 +406,10 @@ class MediaWriter:
         held = self._held
         if held is not None and self._out.format.name in ("mp4", "mov") and held.pts is not None:
             held.duration = self._end - held.pts
-        self._mux_video(None)
+        try:
+            self._mux_video(None)
+        except av.error.FFmpegError as exc:
+            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from None
 
     def _mux_video(self, packet: av.Packet | None) -> None:
         """Mux the packet held back (the last one's duration may still change), then hold `packet`."""
