@@ -87,3 +87,12 @@ def test_an_interlaced_tape_transfer_stays_interlaced_in_its_field_order(tmp_pat
     assert probe(src).field_order == "bb"
     writer = _copy_luma(src, tmp_path / "out.mkv")
     assert writer.warnings == [] and probe(tmp_path / "out.mkv").field_order == "bb"
+
+
+CLIPS = sorted(p for d in ("clips", "clips_more") if (SHARED / d).is_dir() for p in (SHARED / d).iterdir())
+
+
+@pytest.mark.parametrize("path", CLIPS, ids=[p.name for p in CLIPS])
+def test_the_packet_index_counts_the_frames_that_decode(path: Path) -> None:
+    """The batch plans segments from it (VP8 in WebM stores hidden alt-ref frames as packets of their own)."""
+    assert len(index_packets(path).pts) == _decode_count(path)

@@ -44,7 +44,9 @@ def index_packets(path: str | Path) -> PacketIndex:
         raise InputError(f"{path}: the video stream has no frames")
     if time_base is None:
         raise InputError(f"{path}: the video stream has no time base")
-    pts.sort()
+    # One frame shown per pts: VP8's hidden alt-ref frames come as packets of their own with the next
+    # frame's pts (WebM), and decode to nothing.
+    pts = sorted(set(pts))
     keys = sorted(set(keys))
     if not keys or keys[0] > pts[0]:
         # No keyframe flagged at all, or B-frames shown before it: the first cut is at pts[0].
