@@ -137,3 +137,12 @@ def test_fit_chroma_to_gamut_at_black_and_white() -> None:
     fitted = fit_chroma_to_gamut(luma, chroma, m)
     assert fitted.abs().max().item() == 0.0 and not fitted.isnan().any()
     assert torch.equal(chroma, before[0]) and torch.equal(luma, before[1])
+
+
+def test_fit_chroma_to_gamut_broadcasts_one_luma_over_a_batch() -> None:
+    m = MATRICES["bt709"]
+    luma = torch.rand(1, 1, 3, 3)
+    chroma = torch.rand(4, 2, 3, 3) - 0.5
+    fitted = fit_chroma_to_gamut(luma, chroma, m)
+    each = torch.cat([fit_chroma_to_gamut(luma, c[None], m) for c in chroma])
+    assert fitted.shape == (4, 2, 3, 3) and torch.equal(fitted, each)

@@ -133,6 +133,6 @@ def fit_chroma_to_gamut(luma: torch.Tensor, chroma: torch.Tensor, matrix: Matrix
     dg = (dr * (matrix.kr / -matrix.kg)).add_(db, alpha=matrix.kb / -matrix.kg)
     hi = torch.maximum(torch.maximum(dr, dg), db).unsqueeze(-3)
     lo = torch.minimum(torch.minimum(dr, dg), db).unsqueeze(-3)
-    up = (1.0 - luma).div_(hi).masked_fill_(hi <= 1e-6, float("inf"))
-    down = luma.div(lo).neg_().masked_fill_(lo >= -1e-6, float("inf"))
+    up = ((1.0 - luma) / hi).masked_fill_(hi <= 1e-6, float("inf"))  # / not div_: luma may broadcast
+    down = (luma / lo).neg_().masked_fill_(lo >= -1e-6, float("inf"))
     return chroma * torch.minimum(up, down).clamp_(0.0, 1.0)
