@@ -40,6 +40,7 @@ class ItemOutcome:
     frames: int | None
     seconds: float
     error: str | None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -208,7 +209,7 @@ class _Driver:
         if row.state == ItemState.PLANNED:
             self.store.set_item_state(item_id, (ItemState.PLANNED,), ItemState.ASSEMBLING)
         try:
-            join_parts(
+            warnings = join_parts(
                 Path(row.input),
                 [Path(s.part or "") for s in segments],
                 Path(row.output),
@@ -217,7 +218,7 @@ class _Driver:
         except (VideocolorError, OSError) as exc:
             self.fail(row, _one_line(exc))
             return
-        self.store.set_item_state(item_id, (ItemState.ASSEMBLING,), ItemState.DONE)
+        self.store.set_item_state(item_id, (ItemState.ASSEMBLING,), ItemState.DONE, warnings=warnings)
         shutil.rmtree(self.parts_dir(item_id), ignore_errors=True)
 
 
@@ -284,7 +285,7 @@ def _outcome(store: JobStore, item_id: int, refused: str | None = None) -> ItemO
     if refused is not None:
         return ItemOutcome(row.input, row.output, ItemState.FAILED, None, 0.0, refused)
     seconds = sum(s.seconds or 0.0 for s in store.segments(item_id))
-    return ItemOutcome(row.input, row.output, row.state, row.frames, seconds, row.error)
+    return ItemOutcome(row.input, row.output, row.state, row.frames, seconds, row.error, row.warnings)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -293,12 +294,19 @@ def _one_line(exc: BaseException) -> str:
 
 
 def format_table(outcomes: Sequence[ItemOutcome], file: TextIO | None = None) -> None:
-    """The end-of-batch summary: one row per item, with its one-line error if it failed."""
+    """The end-of-batch summary: one row per item, with its one-line error if it failed, or what its
+    assembly changed (warnings) if it is done."""
     file = file or sys.stdout
     rows = [
-        (o.state, "" if o.frames is None else str(o.frames), f"{o.seconds:.1f}", o.output, o.error or "")
+        (
+            o.state,
+            "" if o.frames is None else str(o.frames),
+            f"{o.seconds:.1f}",
+            o.output,
+            o.error or "; ".join(o.warnings),
+        )
         for o in outcomes
     ]
-    print_table(("STATE", "FRAMES", "SECONDS", "OUTPUT", "ERROR"), rows, file)
+    print_table(("STATE", "FRAMES", "SECONDS", "OUTPUT", "ERROR / WARNING"), rows, file)
     done = sum(o.state == ItemState.DONE for o in outcomes)
     print(f"{done} of {len(outcomes)} done, {len(outcomes) - done} failed", file=file)

@@ -34,6 +34,7 @@ def print_status(outdir: Path, *, segments: bool = False, file: TextIO | None = 
             rows.append((item.state.value, f"{len(done)}/{len(segs)}", f"{frames or 0}/{total}", item.output))
             if item.error:
                 notes.append(f"{item.output}: {item.error}")
+            notes += [f"{item.output}: warning: {w}" for w in item.warnings]
             if segments:
                 notes += [
                     f"{item.output} #{s.index}: {s.state.value}, pts {s.start_pts} to "

@@ -64,6 +64,7 @@ class ItemRow:
     error: str | None
     frames: int | None
     updated: float
+    warnings: tuple[str, ...] = ()  # what assembly changed (a stream transcoded, converted or dropped)
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,8 @@ CREATE TABLE IF NOT EXISTS items (
     state TEXT NOT NULL,
     error TEXT,
     frames INTEGER,
-    updated REAL NOT NULL
+    updated REAL NOT NULL,
+    warnings TEXT
 );
 CREATE TABLE IF NOT EXISTS segments (
     id INTEGER PRIMARY KEY,
@@ -137,6 +139,8 @@ class JobStore:
         self._db.execute("PRAGMA foreign_keys=ON")
         if lock:
             self._db.executescript(_SCHEMA)
+            if "warnings" not in {r["name"] for r in self._db.execute("PRAGMA table_info(items)")}:
+                self._db.execute("ALTER TABLE items ADD COLUMN warnings TEXT")  # a store from before it
 
     def close(self) -> None:
         self._db.close()
@@ -213,12 +217,13 @@ class JobStore:
         state: ItemState,
         *,
         error: str | None = None,
+        warnings: Sequence[str] = (),
     ) -> None:
         with self._tx() as db:
             _guarded_update(
                 db,
-                "UPDATE items SET state = ?, error = ?, updated = ? WHERE id = ?",
-                (state, error, time.time(), item_id),
+                "UPDATE items SET state = ?, error = ?, warnings = ?, updated = ? WHERE id = ?",
+                (state, error, json.dumps(list(warnings)) if warnings else None, time.time(), item_id),
                 "items",
                 item_id,
                 expected,
@@ -320,7 +325,8 @@ def _item(row: sqlite3.Row) -> ItemRow:
         error=row["error"],
         frames=row["frames"],
         updated=row["updated"],
-    )
+        warnings=tuple(json.loads(row["warnings"] or "[]")) if "warnings" in row.keys() else (),  # noqa: SIM118
+    )  # (sqlite3.Row: `in` looks at the values; a store read without the lock may predate the column)
 
 
 def _segment(row: sqlite3.Row) -> SegmentRow:
