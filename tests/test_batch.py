@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from media import make_clip, read_packets, read_video
 
 from videocolor.batch.inputs import expand_inputs, read_manifest
 from videocolor.batch.plan import SegmentOptions, plan_segments
-from videocolor.batch.store import ItemState, JobStore, SegmentState, StaleTransition
+from videocolor.batch.store import STORE_NAME, ItemState, JobStore, SegmentState, StaleTransition
 from videocolor.errors import InputError, OutputError
 from videocolor.io import (
     EncodeOptions,
@@ -216,3 +217,18 @@ def test_assembly_treats_side_streams_as_colorize_does(tmp_path: Path) -> None:
     assert max(abs(a - b) for a, b in zip(joined, source, strict=True)) <= 0.001  # Matroska's ms ticks
     assert read_packets(out, "audio") == read_packets(clip, "audio")
     assert [s.codec for s in info.subtitles] in (["subrip"], ["ass"])
+
+
+def test_a_store_from_before_item_warnings_still_opens(tmp_path: Path) -> None:
+    with JobStore(tmp_path) as store:
+        store.upsert_item("in.mp4", str(tmp_path / "out.mp4"), {}, "f")
+    db = sqlite3.connect(tmp_path / STORE_NAME)
+    db.execute("ALTER TABLE items DROP COLUMN warnings")  # the schema before the column
+    db.commit()
+    db.close()
+    with JobStore(tmp_path, lock=False) as reader:  # a reader leaves the file as it is
+        assert [i.warnings for i in reader.items()] == [()]
+    with JobStore(tmp_path) as store:  # a run adds the column
+        (item,) = store.items()
+        store.set_item_state(item.id, (ItemState.PENDING,), ItemState.FAILED, warnings=["w"])
+        assert store.items()[0].warnings == ("w",)
