@@ -230,5 +230,6 @@ def test_a_store_from_before_item_warnings_still_opens(tmp_path: Path) -> None:
         assert [i.warnings for i in reader.items()] == [()]
     with JobStore(tmp_path) as store:  # a run adds the column
         (item,) = store.items()
-        store.set_item_state(item.id, (ItemState.PENDING,), ItemState.FAILED, warnings=["w"])
-        assert store.items()[0].warnings == ("w",)
+        store.add_warnings(item.id, ["w", "v"])
+        store.add_warnings(item.id, ["v", "u"])  # each message once, in the order first seen
+        assert store.items()[0].warnings == ("w", "v", "u")

@@ -238,20 +238,25 @@ def test_no_colour_jump_at_a_segment_seam(tiny_weights: Path, tmp_path: Path) ->
         assert (steps[warmup][seams].max() <= inside) == limit_holds, (warmup, steps[warmup][seams], inside)
 
 
-def test_what_assembly_changed_is_reported_per_item(
+def test_what_the_encode_and_assembly_changed_is_reported_per_item(
     tiny_weights: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     clip = make_clip(tmp_path / "in.mov", frames=24, audio=["pcm_s16le"], subtitles="mov_text")
+    make_clip(tmp_path / "tff.mkv", frames=24, interlaced="tff")
     manifest = tmp_path / "list.csv"
-    manifest.write_text("input,output\nin.mov,out/in.mkv\n")  # Matroska takes no mov_text: converted
+    # Matroska takes no mov_text (assembly converts it); VP9 is not set up for fields (the encode says so).
+    manifest.write_text("input,output\nin.mov,out/in.mkv\ntff.mkv,out/tff.webm\n")
     code = main(["batch", str(manifest), "--weights", str(tiny_weights), "--render-factor", "4",
                  "--device", "cpu", "--no-progress", "--no-scene-cuts"])  # fmt: skip
     table, _ = capsys.readouterr()
-    (done,) = [line for line in table.splitlines() if line.startswith("DONE")]
-    assert code == 0 and done.endswith(
+    done = [line for line in table.splitlines() if line.startswith("DONE")]
+    assert code == 0 and len(done) == 2
+    assert done[0].endswith(
         "subtitle stream #2 (mov_text) converted to subrip: matroska does not take mov_text"
     )
+    assert "tff.webm" in done[1] and "the output is flagged progressive" in done[1]
     assert main(["status", str(tmp_path)]) == 0
     notes = [line for line in capsys.readouterr().out.splitlines() if "warning:" in line]
-    assert notes == [f"{tmp_path / 'out' / 'in.mkv'}: warning: {done.split('  ')[-1].strip()}"]
+    assert notes[0] == f"{tmp_path / 'out' / 'in.mkv'}: warning: {done[0].split('  ')[-1].strip()}"
+    assert len(notes) == 2 and notes[1].startswith(f"{tmp_path / 'out' / 'tff.webm'}: warning: the output is")
     assert clip.is_file() and (tmp_path / "out" / "in.mkv").is_file()

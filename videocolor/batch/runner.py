@@ -218,7 +218,8 @@ class _Driver:
         except (VideocolorError, OSError) as exc:
             self.fail(row, _one_line(exc))
             return
-        self.store.set_item_state(item_id, (ItemState.ASSEMBLING,), ItemState.DONE, warnings=warnings)
+        self.store.add_warnings(item_id, warnings)
+        self.store.set_item_state(item_id, (ItemState.ASSEMBLING,), ItemState.DONE)
         shutil.rmtree(self.parts_dir(item_id), ignore_errors=True)
 
 
@@ -268,6 +269,7 @@ def run_batch(
                     bars.close_item(row.id)
                     continue
                 store.finish_segment(task.segment_id, task.part, result.seconds)
+                store.add_warnings(task.item_id, result.warnings)
                 crash_point("segment-done")
                 remaining[task.item_id] -= 1
                 if remaining[task.item_id] == 0:

@@ -217,17 +217,26 @@ class JobStore:
         state: ItemState,
         *,
         error: str | None = None,
-        warnings: Sequence[str] = (),
     ) -> None:
         with self._tx() as db:
             _guarded_update(
                 db,
-                "UPDATE items SET state = ?, error = ?, warnings = ?, updated = ? WHERE id = ?",
-                (state, error, json.dumps(list(warnings)) if warnings else None, time.time(), item_id),
+                "UPDATE items SET state = ?, error = ?, updated = ? WHERE id = ?",
+                (state, error, time.time(), item_id),
                 "items",
                 item_id,
                 expected,
             )
+
+    def add_warnings(self, item_id: int, warnings: Sequence[str]) -> None:
+        """Record what a segment's encode or the assembly changed (each message once)."""
+        if not warnings:
+            return
+        with self._tx() as db:
+            row = db.execute("SELECT warnings FROM items WHERE id = ?", (item_id,)).fetchone()
+            known = json.loads(row["warnings"] or "[]") if row is not None else []
+            merged = known + [w for w in dict.fromkeys(warnings) if w not in known]
+            db.execute("UPDATE items SET warnings = ? WHERE id = ?", (json.dumps(merged), item_id))
 
     def plan_item(self, item_id: int, segments: Sequence[tuple[int, int | None, int | None, int]]) -> None:
         """Store the plan: (start_pts, end_pts, warmup_pts, frames) per segment; PENDING -> PLANNED."""

@@ -51,6 +51,7 @@ class SegmentResult:
     task: SegmentTask
     seconds: float
     error: str | None = None
+    warnings: tuple[str, ...] = ()  # what the encode changed (e.g. a SAR VP9 cannot carry)
 
 
 def temp_part(part: Path) -> Path:
@@ -70,7 +71,7 @@ class SegmentWorker:
         tmp = temp_part(part)
         try:
             part.parent.mkdir(parents=True, exist_ok=True)
-            written = _colorize_segment(task, self, tmp, progress)
+            written, warnings = _colorize_segment(task, self, tmp, progress)
             if written != task.frames:
                 raise VideocolorError(
                     f"{task.input}: segment {task.index} gave {written} frames, the plan says {task.frames}"
@@ -82,7 +83,7 @@ class SegmentWorker:
             tmp.unlink(missing_ok=True)
             message = str(exc) if isinstance(exc, VideocolorError) else f"{type(exc).__name__}: {exc}"
             return SegmentResult(task, time.perf_counter() - started, message.splitlines()[0])
-        return SegmentResult(task, time.perf_counter() - started)
+        return SegmentResult(task, time.perf_counter() - started, warnings=warnings)
 
     def colorizer(self, options: ColorizeOptions) -> Colorizer:
         """The loaded model for these options, loaded on first use and kept."""
@@ -109,8 +110,9 @@ def _segment_frames(task: SegmentTask, info: MediaInfo, lookahead: int) -> Itera
 
 def _colorize_segment(
     task: SegmentTask, worker: SegmentWorker, tmp: Path, progress: Callable[[int], None] | None
-) -> int:
-    """Encode the segment's frames into `tmp` with their own pts; frames outside it only feed the smoother."""
+) -> tuple[int, tuple[str, ...]]:
+    """Encode the segment's frames into `tmp` with their own pts; frames outside it only feed the smoother.
+    Returns the frames written and the writer's warnings."""
     options = colorize_options(task.options)
     info = probe(task.input)
     colorizer = worker.colorizer(options)
@@ -135,7 +137,7 @@ def _colorize_segment(
                 crash_point("segment-frame")
                 if progress is not None:
                     progress(1)
-    return count
+    return count, tuple(writer.warnings)
 
 
 def colorize_options(options: dict[str, Any]) -> ColorizeOptions:
