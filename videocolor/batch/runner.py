@@ -296,8 +296,8 @@ def _one_line(exc: BaseException) -> str:
 
 
 def format_table(outcomes: Sequence[ItemOutcome], file: TextIO | None = None) -> None:
-    """The end-of-batch summary: one row per item, with its one-line error if it failed, or what its
-    assembly changed (warnings) if it is done."""
+    """The end-of-batch summary: one row per item, with its one-line error if it failed, else the warnings
+    of its segments' encode and its assembly."""
     file = file or sys.stdout
     rows = [
         (

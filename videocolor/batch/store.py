@@ -64,7 +64,7 @@ class ItemRow:
     error: str | None
     frames: int | None
     updated: float
-    warnings: tuple[str, ...] = ()  # what assembly changed (a stream transcoded, converted or dropped)
+    warnings: tuple[str, ...] = ()  # what the segments' encode or the assembly changed or dropped
 
 
 @dataclass(frozen=True)
