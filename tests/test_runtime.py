@@ -12,9 +12,9 @@ import weakref
 from videocolor.runtime import tune_process
 
 _CHILD = """
-import resource, sys, threading, torch
+import resource, threading, torch
 from videocolor.runtime import tune_malloc
-print(tune_malloc() if sys.argv[1] == "tuned" else "untuned")
+print(tune_malloc())
 torch.set_num_threads(1)
 net = torch.nn.Sequential(
     torch.nn.Conv2d(1, 16, 3, padding=1), torch.nn.ReLU(),
@@ -37,20 +37,20 @@ print(faults[0])
 """
 
 
-def _faults(mode: str) -> tuple[str, int]:
-    out = subprocess.run([sys.executable, "-c", _CHILD, mode], check=True, capture_output=True, text=True)
+def _faults() -> tuple[str, int]:
+    out = subprocess.run([sys.executable, "-c", _CHILD], check=True, capture_output=True, text=True)
     took, faults = out.stdout.split()
     return took, int(faults)
 
 
 def test_tuned_malloc_reuses_freed_activation_memory() -> None:
-    took, tuned = _faults("tuned")
+    took, tuned = _faults()
     if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
         assert took == "True"
-        # One 16 MB activation is 4096 pages. Untuned glibc faulted ~45000 pages in these 12 passes;
-        # tuned 0 in most passes (now and then the heap's high-water mark rises by one activation).
-        _, untuned = _faults("untuned")
-        assert tuned < untuned / 3, (tuned, untuned)
+        # One 16 MB activation is 4096 pages. Untuned glibc faulted ~45000 pages in these 12 passes on
+        # one machine (0 on another, whose kernel keeps the mappings warm); tuned, 0 in most runs, now
+        # and then up to 4 activations as the heap's high-water mark rises: never one every other pass.
+        assert tuned < 6 * 4096, tuned
     else:
         assert took == "False"
 
