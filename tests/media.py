@@ -15,7 +15,16 @@ from pathlib import Path
 import av
 import numpy as np
 
-__all__ = ["DecodedVideo", "duration_of", "make_clip", "make_image", "read_packets", "read_video"]
+__all__ = [
+    "HDR10_DISPLAY",
+    "HDR10_LIGHT",
+    "DecodedVideo",
+    "duration_of",
+    "make_clip",
+    "make_image",
+    "read_packets",
+    "read_video",
+]
 
 _SAMPLE_RATE = 48000
 _AUDIO_RATES = {"libopus": 48000, "opus": 48000, "aac": 48000, "libmp3lame": 44100, "pcm_s16le": 48000}
@@ -50,6 +59,11 @@ def _subtitle_packet(codec: str, text: str) -> bytes:
     return data
 
 
+# A grading display (P3 primaries, D65 white, 0.0001-1000 cd/m2) and light levels, in x264's notation.
+HDR10_DISPLAY = "G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1)"
+HDR10_LIGHT = "1000,400"
+
+
 def make_clip(
     path: str | Path,
     *,
@@ -67,13 +81,15 @@ def make_clip(
     bframes: int = 2,
     interlaced: str | None = None,
     timecode: str | None = None,
+    hdr: bool = False,
     seed: int = 0,
 ) -> Path:
     """Write a clip. `audio` lists one encoder per audio stream ("aac", "libopus", "libmp3lame",
     "pcm_s16le"); `subtitles` is a subtitle codec ("subrip", "mov_text", "webvtt", "ass") or None;
     `vfr` gives irregular millisecond timestamps; `color_range` "full" or "limited" tags the stream;
     `interlaced` ("tff" or "bff", libx264) codes the frames as two fields in that order; `timecode`
-    ("01:00:00:00") is the start timecode (a tmcd track in MOV/MP4)."""
+    ("01:00:00:00") is the start timecode (a tmcd track in MOV/MP4); `hdr` tags BT.2020/PQ and writes
+    HDR10 metadata (HDR10_DISPLAY, HDR10_LIGHT; libx264, best with a 10-bit `pix_fmt`)."""
     path = Path(path)
     width, height = size
     rng = np.random.default_rng(seed)
@@ -90,8 +106,12 @@ def make_clip(
         if codec in ("libx264", "libx265"):
             ctx.max_b_frames = bframes
             ctx.options = {"bf": str(bframes)} if codec == "libx264" else {}
-        if interlaced is not None:
-            ctx.options = {**ctx.options, "x264-params": f"interlaced=1:{interlaced}=1"}
+        params = [f"interlaced=1:{interlaced}=1"] if interlaced is not None else []
+        if hdr:
+            ctx.color_primaries, ctx.color_trc, ctx.colorspace = 9, 16, 9  # BT.2020, PQ, BT.2020 NCL
+            params += [f"mastering-display={HDR10_DISPLAY}", f"cll={HDR10_LIGHT}"]
+        if params:
+            ctx.options = {**ctx.options, "x264-params": ":".join(params)}
         if rotation:
             video.set_display_rotation(rotation)
         if timecode is not None:

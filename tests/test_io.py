@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from media import duration_of, make_audio_only, make_clip, read_packets, read_video
+from test_io_hdr import P3
 
 from videocolor.errors import InputError, OutputError
-from videocolor.io import MediaWriter, atomic_output, decode_frames, probe, time_window
+from videocolor.io import EncodeOptions, MediaWriter, atomic_output, decode_frames, probe, time_window
+from videocolor.io.hdr import LightLevel
 
 
 def _copy_luma(src: Path, dst: Path, **writer_kwargs: object) -> MediaWriter:
@@ -261,6 +263,23 @@ def test_atomic_output_leaves_nothing_on_failure(tmp_path: Path) -> None:
         pass
     with pytest.raises(OutputError, match="does not exist"), atomic_output(tmp_path / "no" / "x.mp4"):
         pass
+
+
+def test_hdr10_metadata_is_kept_by_x264_and_x265_and_said_lost_by_vp9(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "pq.mkv", pix_fmt="yuv420p10le", hdr=True, interlaced="tff")
+    info = probe(clip)
+    assert (info.mastering_display, info.light_level) == (P3, LightLevel(1000, 400))
+    for name, codec in (("x264.mp4", None), ("x265.mkv", "libx265")):
+        writer = _copy_luma(clip, tmp_path / name, options=EncodeOptions(codec=codec))
+        out = probe(tmp_path / name)
+        assert not any("HDR10" in w for w in writer.warnings)  # x265: "flagged progressive" only
+        assert (out.mastering_display, out.light_level, out.transfer, out.primaries) == (
+            P3, LightLevel(1000, 400), "smpte2084", "bt2020",
+        )  # fmt: skip
+    assert probe(tmp_path / "x264.mp4").field_order == "tt"  # both entries in one x264-params
+    writer = _copy_luma(clip, tmp_path / "vp9.webm")
+    assert any("loses the HDR10" in w for w in writer.warnings)
+    assert probe(tmp_path / "vp9.webm").mastering_display is None
 
 
 def test_interlaced_input_into_an_encoder_not_set_up_for_fields_says_it_is_flagged_progressive(

@@ -142,6 +142,7 @@ CLIPS = [
     ("silent.mkv", {}),
     ("interlaced_bff_aac.mp4", {"interlaced": "bff", "audio": ["aac"], "size": (64, 48)}),
     ("interlaced_tff.mkv", {"interlaced": "tff"}),
+    ("hdr10_pq_10bit.mp4", {"pix_fmt": "yuv420p10le", "hdr": True, "audio": ["aac"]}),
 ]
 
 
@@ -164,14 +165,14 @@ def test_colorize_video_keeps_everything_but_colour(
     assert _luma_psnr(a.luma, b.luma) >= 45.0
     assert abs(duration_of(out) - duration_of(clip)) <= Fraction(1, 24)
     assert (b.rotation, b.sar, b.luma[0].dtype) == (a.rotation, a.sar, a.luma[0].dtype)
-    assert probe(out).color_range == probe(clip).color_range
-    assert probe(out).fps == probe(clip).fps  # MP4: a stretched last sample once read as 23.8 fps for 24
-    assert probe(out).timecode == probe(clip).timecode == kwargs.get("timecode")
-    assert (
-        probe(out).field_order
-        == probe(clip).field_order
-        == {"tff": "tt", "bff": "bb"}.get(kwargs.get("interlaced"))
-    )
+    pa, pb = probe(clip), probe(out)
+    assert pb.color_range == pa.color_range
+    assert pb.fps == pa.fps  # MP4: a stretched last sample once read as 23.8 fps for 24
+    assert pb.timecode == pa.timecode == kwargs.get("timecode")
+    assert pb.field_order == pa.field_order == {"tff": "tt", "bff": "bb"}.get(kwargs.get("interlaced"))
+    assert (pb.primaries, pb.transfer) == (pa.primaries, pa.transfer)
+    assert (pb.mastering_display, pb.light_level) == (pa.mastering_display, pa.light_level)
+    assert (pa.mastering_display is not None) == bool(kwargs.get("hdr"))
     assert read_packets(out, "audio") == read_packets(clip, "audio")
     assert report.warnings == () and sorted(s.name for s in tmp_path.iterdir()) == sorted(
         [clip.name, out.name]

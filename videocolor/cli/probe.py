@@ -34,6 +34,12 @@ def run(args: argparse.Namespace) -> int:
         f"primaries {info.primaries or '-'}, transfer {info.transfer or '-'}, "
         f"{f'interlaced ({info.field_order})' if info.field_order else 'progressive'}",
     ]
+    md, light = info.mastering_display, info.light_level
+    if md is not None:
+        lines.append(f"    HDR mastering display: R{md.red} G{md.green} B{md.blue} white {md.white}, "
+                     f"{md.min_luminance:g}-{md.max_luminance:g} cd/m2")  # fmt: skip
+    if light is not None:
+        lines.append(f"    HDR content light level: MaxCLL {light.max_cll}, MaxFALL {light.max_fall} cd/m2")
     for s in (*info.audio, *info.subtitles, *info.other):
         extra = f" {s.channels} ch {s.sample_rate} Hz" if s.type == "audio" else ""
         lang = f" [{s.language}]" if s.language else ""

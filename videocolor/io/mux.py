@@ -14,6 +14,7 @@ import numpy as np
 
 from videocolor.errors import OutputError
 from videocolor.io.decode import plane_array
+from videocolor.io.hdr import encoder_params
 from videocolor.io.probe import _MATRIX_NAMES, _PRIMARIES_NAMES, _TRANSFER_NAMES, MediaInfo, open_input
 from videocolor.io.timecode import shift_timecode
 
@@ -265,16 +266,25 @@ class MediaWriter:
             opts["preset"] = preset
         if codec.startswith("libvpx"):
             opts.update({"row-mt": "1", "deadline": "good", "cpu-used": "5"})
+        params: list[str] = []  # entries of x264-params / x265-params
         if info.field_order and codec == "libx264":
             # Interlaced coding (field pictures/MBAFF) in the source's field order, which FFmpeg also
             # writes as the stream's field order: players deinterlace it as they did the source.
-            opts["x264-params"] = f"interlaced=1:{_X264_FIELDS[info.field_order]}=1"
+            params.append(f"interlaced=1:{_X264_FIELDS[info.field_order]}=1")
         elif info.field_order:
             self._warn(f"the output is flagged progressive: the interlaced ({info.field_order}) input's"
                        f" fields stay woven in each frame, but {codec} is not set up for interlaced coding"
                        " here; libx264 (.mp4, .mkv, .mov) keeps the field order")  # fmt: skip
         if codec == "libx265":  # its CRF and lossless mode go through x265-params; quiet its banner
-            opts["x265-params"] = "log-level=error:" + ("lossless=1" if crf == 0 else f"crf={crf}")
+            params += ["log-level=error", "lossless=1" if crf == 0 else f"crf={crf}"]
+        if info.mastering_display or info.light_level:
+            hdr = encoder_params(codec, info.mastering_display, info.light_level)
+            if hdr is None:
+                self._warn(f"the output loses the HDR10 mastering-display/light-level metadata: {codec}"
+                           " is not set up to write it here; libx264 and libx265 keep it")  # fmt: skip
+            params += hdr or []
+        if params:
+            opts[f"{codec.removeprefix('lib')}-params"] = ":".join(params)
         ctx.options = opts
         if out.format.name in ("avi", "flv"):
             # AVI stores no pts (reordered frames play out of order); FLV no negative dts, so B-frames'

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import av
+from av.sidedata.sidedata import Type as SideData
 
 from videocolor.errors import InputError
+from videocolor.io.hdr import LightLevel, MasteringDisplay, parse_light_level, parse_mastering_display
 
 if TYPE_CHECKING:  # videocolor.color loads torch, which probing does not need
     from videocolor.color import Range
 
 __all__ = ["MediaInfo", "StreamInfo", "open_input", "probe"]
+
+T = TypeVar("T")
 
 # FFmpeg's AVColorSpace / AVColorPrimaries / AVColorTransferCharacteristic codes -> names; 2 = unspecified.
 _MATRIX_NAMES = {0: "rgb", 1: "bt709", 4: "fcc", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 9: "bt2020nc",
@@ -80,6 +85,8 @@ class MediaInfo:
     transfer: str | None
     field_order: str | None = None  # interlaced: tt, bb, tb or bt (FFmpeg's names); None: progressive/unknown
     timecode: str | None = None  # SMPTE start timecode (MOV/MP4 tmcd track, MXF), as FFmpeg reads it
+    mastering_display: MasteringDisplay | None = None  # HDR10 static metadata, from the first frame
+    light_level: LightLevel | None = None
     audio: tuple[StreamInfo, ...] = ()
     subtitles: tuple[StreamInfo, ...] = ()
     other: tuple[StreamInfo, ...] = ()
@@ -178,6 +185,8 @@ def probe(path: str | Path) -> MediaInfo:
             transfer=_TRANSFER_NAMES.get(int(first.color_trc)),
             field_order=_FIELD_ORDERS.get(int(ctx.field_order)) if first.interlaced_frame else None,
             timecode=_timecode(stream.metadata) or _timecode(container.metadata),
+            mastering_display=_side_data(first, SideData.MASTERING_DISPLAY_METADATA, parse_mastering_display),
+            light_level=_side_data(first, SideData.CONTENT_LIGHT_LEVEL, parse_light_level),
             audio=tuple(_stream_info(s) for s in container.streams.audio),
             subtitles=tuple(_stream_info(s) for s in container.streams.subtitles),
             other=tuple(
@@ -185,6 +194,11 @@ def probe(path: str | Path) -> MediaInfo:
             ),
             metadata=dict(container.metadata),
         )
+
+
+def _side_data(frame: av.VideoFrame, kind: SideData, parse: Callable[[bytes], T | None]) -> T | None:
+    data = frame.side_data.get(kind)
+    return None if data is None else parse(bytes(data))
 
 
 def _timecode(metadata: dict[str, str]) -> str | None:
