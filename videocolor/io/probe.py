@@ -197,7 +197,10 @@ def probe(path: str | Path) -> MediaInfo:
 
 
 def _side_data(frame: av.VideoFrame, kind: SideData, parse: Callable[[bytes], T | None]) -> T | None:
-    data = frame.side_data.get(kind)
+    try:
+        data = frame.side_data.get(kind)
+    except ValueError:  # PyAV cannot list a frame's side data at all where one is of a type it lacks
+        return None
     return None if data is None else parse(bytes(data))
 
 
