@@ -89,6 +89,17 @@ def test_an_interlaced_tape_transfer_stays_interlaced_in_its_field_order(tmp_pat
     assert writer.warnings == [] and probe(tmp_path / "out.mkv").field_order == "bb"
 
 
+def test_hdr10_metadata_from_an_av1_mp4s_boxes_is_written_into_the_h264_output(tmp_path: Path) -> None:
+    """ExoPlayer's sample: AV1 10-bit PQ with mdcv and clli boxes; x264 writes them as SEI."""
+    src = probe(SHARED / "odd_media" / "exoplayer__sample_with_colr_mdcv_and_clli.mp4")
+    assert src.light_level is not None and (src.light_level.max_cll, src.light_level.max_fall) == (1100, 180)
+    assert src.mastering_display is not None and src.mastering_display.max_luminance == 1000
+    writer = _copy_luma(src.path, tmp_path / "out.mp4")
+    out = probe(tmp_path / "out.mp4")
+    assert writer.warnings == [] and (out.codec, out.bit_depth, out.transfer) == ("h264", 10, "smpte2084")
+    assert (out.mastering_display, out.light_level) == (src.mastering_display, src.light_level)
+
+
 CLIPS = sorted(p for d in ("clips", "clips_more") if (SHARED / d).is_dir() for p in (SHARED / d).iterdir())
 
 
