@@ -22,6 +22,7 @@ __all__ = [
     "duration_of",
     "make_clip",
     "make_image",
+    "read_attachments",
     "read_packets",
     "read_video",
 ]
@@ -82,6 +83,7 @@ def make_clip(
     interlaced: str | None = None,
     timecode: str | None = None,
     hdr: bool = False,
+    attachments: Sequence[tuple[str, str, bytes]] = (),
     seed: int = 0,
 ) -> Path:
     """Write a clip. `audio` lists one encoder per audio stream ("aac", "libopus", "libmp3lame",
@@ -89,7 +91,8 @@ def make_clip(
     `vfr` gives irregular millisecond timestamps; `color_range` "full" or "limited" tags the stream;
     `interlaced` ("tff" or "bff", libx264) codes the frames as two fields in that order; `timecode`
     ("01:00:00:00") is the start timecode (a tmcd track in MOV/MP4); `hdr` tags BT.2020/PQ and writes
-    HDR10 metadata (HDR10_DISPLAY, HDR10_LIGHT; libx264, best with a 10-bit `pix_fmt`)."""
+    HDR10 metadata (HDR10_DISPLAY, HDR10_LIGHT; libx264, best with a 10-bit `pix_fmt`); `attachments` are
+    (file name, MIME type, data) of files attached to a Matroska file."""
     path = Path(path)
     width, height = size
     rng = np.random.default_rng(seed)
@@ -116,6 +119,8 @@ def make_clip(
             video.set_display_rotation(rotation)
         if timecode is not None:
             video.metadata["timecode"] = timecode
+        for name, mimetype, data in attachments:
+            out.add_attachment(name, mimetype, data)
         audio_streams = [out.add_stream(name, rate=_AUDIO_RATES.get(name, _SAMPLE_RATE)) for name in audio]
         for a in audio_streams:
             a.layout = "stereo"
@@ -232,6 +237,12 @@ def read_packets(path: str | Path, kind: str) -> list[list[bytes]]:
             if packet.size and packet.stream.index in out:
                 out[packet.stream.index].append(bytes(packet))
     return [out[i] for i in indices]
+
+
+def read_attachments(path: str | Path) -> list[tuple[str, str, bytes]]:
+    """(file name, MIME type, data) of each attached file."""
+    with av.open(str(path)) as container:
+        return [(a.name, a.mimetype, bytes(a.data)) for a in container.streams.attachments]
 
 
 def duration_of(path: str | Path) -> Fraction:

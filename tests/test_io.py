@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from media import duration_of, make_audio_only, make_clip, read_packets, read_video
+from media import duration_of, make_audio_only, make_clip, read_attachments, read_packets, read_video
 from test_io_hdr import P3
 
 from videocolor.errors import InputError, OutputError
@@ -280,6 +280,15 @@ def test_hdr10_metadata_is_kept_by_x264_and_x265_and_said_lost_by_vp9(tmp_path: 
     writer = _copy_luma(clip, tmp_path / "vp9.webm")
     assert any("loses the HDR10" in w for w in writer.warnings)
     assert probe(tmp_path / "vp9.webm").mastering_display is None
+
+
+def test_attachments_into_a_container_without_them_are_dropped_with_a_warning(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "fonts.mkv", attachments=[("A.ttf", "font/ttf", b"ttf")])
+    writer = _copy_luma(clip, tmp_path / "out.mp4")
+    assert writer.warnings == [
+        "1 attachment(s) dropped (A.ttf): mp4 does not take attachments; .mkv keeps them"
+    ]
+    assert read_attachments(tmp_path / "out.mp4") == [] and len(read_video(tmp_path / "out.mp4").pts) == 12
 
 
 def test_interlaced_input_into_an_encoder_not_set_up_for_fields_says_it_is_flagged_progressive(

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from media import duration_of, make_clip, make_image, read_packets, read_video
+from media import duration_of, make_clip, make_image, read_attachments, read_packets, read_video
 
 from videocolor.errors import InputError, OutputError
 from videocolor.io import EncodeOptions, MediaWriter, VideoLayout, decode_frames, probe
@@ -127,6 +127,8 @@ def test_ordered_map_keeps_order_bounds_work_in_flight_and_raises_in_turn() -> N
     assert not any(t.name.startswith("videocolor-worker") for t in threading.enumerate())
 
 
+FONT = bytes(range(256)) * 4  # an attached file's bytes, as a font an ASS track names would be
+
 CLIPS = [
     ("aac_subs.mp4", {"audio": ["aac"], "subtitles": "mov_text"}),
     ("bframes_mp3.mp4", {"audio": ["libmp3lame"], "bframes": 3, "frames": 20}),
@@ -143,6 +145,7 @@ CLIPS = [
     ("interlaced_bff_aac.mp4", {"interlaced": "bff", "audio": ["aac"], "size": (64, 48)}),
     ("interlaced_tff.mkv", {"interlaced": "tff"}),
     ("hdr10_pq_10bit.mp4", {"pix_fmt": "yuv420p10le", "hdr": True, "audio": ["aac"]}),
+    ("ass_with_font.mkv", {"subtitles": "ass", "attachments": [("Caption.ttf", "font/ttf", FONT)]}),
 ]
 
 
@@ -174,6 +177,7 @@ def test_colorize_video_keeps_everything_but_colour(
     assert (pb.mastering_display, pb.light_level) == (pa.mastering_display, pa.light_level)
     assert (pa.mastering_display is not None) == bool(kwargs.get("hdr"))
     assert read_packets(out, "audio") == read_packets(clip, "audio")
+    assert read_attachments(out) == read_attachments(clip)
     assert report.warnings == () and sorted(s.name for s in tmp_path.iterdir()) == sorted(
         [clip.name, out.name]
     )

@@ -222,8 +222,24 @@ class MediaWriter:
                 self._set_timecode(stream, info.timecode)
             if self._window_s is None and source.chapters():
                 out.set_chapters(source.chapters())
+            self._copy_attachments(source)
         out.metadata.update({k: v for k, v in info.metadata.items() if k.lower() not in _DROP_METADATA})
         self._video = stream
+
+    def _copy_attachments(self, source: av.container.InputContainer) -> None:
+        """Matroska's attached files (the fonts an ASS subtitle track is styled with, cover art)."""
+        found = list(source.streams.attachments)
+        if not found:
+            return
+        if self._out.format.name != "matroska":
+            names = ", ".join(a.name or f"#{a.index}" for a in found)
+            self._warn(f"{len(found)} attachment(s) dropped ({names}): {self._out.format.name} does not take"
+                       " attachments; .mkv keeps them")  # fmt: skip
+            return
+        for a in found:
+            self._out.add_attachment(
+                a.name or f"attachment{a.index}", a.mimetype or "application/octet-stream", a.data
+            )
 
     def _setup_encoder(self, options: EncodeOptions) -> av.video.stream.VideoStream:
         info, out = self.info, self._out
