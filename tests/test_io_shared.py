@@ -100,6 +100,14 @@ def test_hdr10_metadata_from_an_av1_mp4s_boxes_is_written_into_the_h264_output(t
     assert (out.mastering_display, out.light_level) == (src.mastering_display, src.light_level)
 
 
+def test_a_dropped_data_stream_is_named_in_a_warning(tmp_path: Path) -> None:
+    """SCTE-35 cues in a TS are not copied (a MOV/MP4 timecode track, rebuilt, gives no warning)."""
+    writer = _copy_luma(SHARED / "odd_media" / "exoplayer__sample_scte35.ts", tmp_path / "out.ts")
+    assert writer.warnings == [
+        "data stream(s) #2 not copied: only audio, subtitle and attachment streams are"
+    ]
+
+
 CLIPS = sorted(p for d in ("clips", "clips_more") if (SHARED / d).is_dir() for p in (SHARED / d).iterdir())
 
 

@@ -223,6 +223,7 @@ class MediaWriter:
             if self._window_s is None and source.chapters():
                 out.set_chapters(source.chapters())
             self._copy_attachments(source)
+            self._warn_dropped_data(source)
         out.metadata.update({k: v for k, v in info.metadata.items() if k.lower() not in _DROP_METADATA})
         self._video = stream
 
@@ -240,6 +241,14 @@ class MediaWriter:
             self._out.add_attachment(
                 a.name or f"attachment{a.index}", a.mimetype or "application/octet-stream", a.data
             )
+
+    def _warn_dropped_data(self, source: av.container.InputContainer) -> None:
+        """Data streams (SCTE-35 cues, camera metadata tracks) are not copied; a MOV/MP4 timecode track is
+        rebuilt from the timecode instead."""
+        dropped = [f"#{s.index}" for s in source.streams if s.type == "data" and "timecode" not in s.metadata]
+        if dropped:
+            self._warn(f"data stream(s) {', '.join(dropped)} not copied: only audio, subtitle and"
+                       " attachment streams are")  # fmt: skip
 
     def _setup_encoder(self, options: EncodeOptions) -> av.video.stream.VideoStream:
         info, out = self.info, self._out
