@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 from media import duration_of, make_audio_only, make_clip, read_attachments, read_packets, read_video
@@ -211,6 +212,42 @@ def test_writer_converts_text_subtitles_between_containers(tmp_path: Path) -> No
     assert [w.split(":")[0] for w in writer.warnings] == ["subtitle stream #2 (subrip) converted to mov_text"]
     assert _cues(tmp_path / "out.mp4") == [[b"\x00\x0f" + b"Dialogue line %d" % k for k in range(3)]]
     assert read_packets(tmp_path / "out.mp4", "audio") == read_packets(clip, "audio")
+
+
+def test_an_ass_track_stored_without_its_header_converts_with_ffmpegs_default_one(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "s.mkv", subtitles="ass")  # dialogue lines only, no [Script Info]
+    _copy_luma(clip, tmp_path / "out.mp4")
+    assert _cues(tmp_path / "out.mp4") == [[b"\x00\x06Line %d" % k for k in range(3)]]
+
+
+def _garble_packet(src: Path, dst: Path, kind: str, number: int) -> None:
+    """Remux `src` with the payload of its `number`th packet of stream type `kind` replaced by noise."""
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in inp.streams}
+        seen = 0
+        for packet in inp.demux():
+            if not packet.size:
+                continue
+            target = streams[packet.stream.index]
+            seen += packet.stream.type == kind
+            if packet.stream.type == kind and seen == number:
+                noise = av.Packet(bytes((i * 37 + 11) % 256 for i in range(packet.size)))
+                noise.pts, noise.dts, noise.duration = packet.pts, packet.dts, packet.duration
+                noise.time_base, packet = packet.time_base, noise
+            packet.stream = target
+            out.mux(packet)
+
+
+def test_a_corrupt_packet_in_a_transcoded_audio_stream_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    _garble_packet(
+        make_clip(tmp_path / "a.mkv", frames=24, audio=["libmp3lame"]), tmp_path / "bad.mkv", "audio", 5
+    )
+    writer = _copy_luma(tmp_path / "bad.mkv", tmp_path / "out.webm")  # MP3 to Opus
+    assert writer.warnings[-1] == (
+        "audio stream #1: packets that do not decode were skipped (Invalid data found when processing input)"
+    )
+    assert len(read_video(tmp_path / "out.webm").pts) == 24
+    assert abs((probe(tmp_path / "out.webm").duration or 0) - 1.0) < 0.1
 
 
 def test_writer_trims_every_stream_to_the_window(tmp_path: Path) -> None:

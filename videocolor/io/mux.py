@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 import av
 import numpy as np
@@ -21,6 +23,7 @@ from videocolor.io.timecode import shift_timecode
 __all__ = ["EncodeOptions", "MediaWriter", "VideoLayout", "choose_layout", "container_for"]
 
 log = logging.getLogger("videocolor")
+T = TypeVar("T")
 
 _MATRIX_CODES = {v: k for k, v in _MATRIX_NAMES.items()}
 _PRIMARIES_CODES = {v: k for k, v in _PRIMARIES_NAMES.items()}
@@ -48,6 +51,14 @@ _EVEN_ONLY = {"libx264", "libx265"}  # their chroma subsampling needs even frame
 _INTERLEAVE_S = 0.5  # copy side-stream packets up to this far ahead of the last video packet
 # Container metadata the muxer writes itself.
 _DROP_METADATA = {"encoder", "major_brand", "minor_version", "compatible_brands"}
+
+
+def _default_ass_header() -> bytes:
+    """FFmpeg's own ASS header (what its SubRip decoder starts from), for an ASS track stored without
+    one: text subtitle encoders cannot open without a header."""
+    decoder = av.CodecContext.create("subrip", "r")
+    decoder.open()
+    return decoder.subtitle_header
 
 
 @dataclass(frozen=True)
@@ -170,6 +181,7 @@ class MediaWriter:
         self.warnings: list[str] = []
         self.copied: list[int] = []
         self.transcoded: list[int] = []
+        self._undecodable: set[int] = set()  # transcoded streams with packets that did not decode
         self._offset = window[0] if window else 0
         tb = info.time_base
         self._window_s = None if window is None else (
@@ -360,7 +372,7 @@ class MediaWriter:
             elif (target := self._text_subtitle_target(src)) is not None:
                 src.codec_context.open()  # the decoder's ASS header is what the encoder starts from
                 dst = self._out.add_stream(target)
-                dst.codec_context.subtitle_header = src.codec_context.subtitle_header
+                dst.codec_context.subtitle_header = src.codec_context.subtitle_header or _default_ass_header()
                 dst.time_base = src.time_base
                 dst.metadata.update(src.metadata)
                 self._plan[s.index] = (dst, src)
@@ -494,16 +506,30 @@ class MediaWriter:
             elif packet.stream.type == "subtitle":
                 self._convert_cues(packet, dst, decoder)
             else:
-                for frame in decoder.decode(packet):
+                for frame in self._decode_side(packet, decoder.decode):
                     if frame.pts is not None:
                         frame.pts -= delta
                     for out_packet in dst.encode(frame):
                         self._out.mux(out_packet)
 
+    def _decode_side(self, packet: av.Packet, decode: Callable[[av.Packet], list[T]]) -> list[T]:
+        """Decode a packet of a stream being transcoded; one that does not decode (corrupt, or a track
+        without the header its decoder needs) is skipped, with a warning once per stream."""
+        try:
+            return decode(packet)
+        except av.error.FFmpegError as exc:
+            stream = packet.stream
+            if stream.index not in self._undecodable:
+                self._undecodable.add(stream.index)
+                self._warn(f"{stream.type} stream #{stream.index}: packets that do not decode were skipped"
+                           f" ({exc.strerror or exc})")  # fmt: skip
+            return []
+
     def _convert_cues(self, packet: av.Packet, dst: av.stream.Stream, decoder: av.stream.Stream) -> None:
         """Decode a text subtitle packet and mux what it completes, at the cue's own time: decoders such
         as CEA-608's hand a cue out with a later packet, and the last one only when flushed."""
-        cues = decoder.codec_context.decode2(packet)
+        found = self._decode_side(packet, lambda p: [decoder.codec_context.decode2(p)])
+        cues = found[0] if found else None
         if cues is None or not len(cues):
             return
         tb = decoder.time_base
