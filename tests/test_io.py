@@ -101,14 +101,17 @@ def test_writer_keeps_frames_pts_streams_and_tags(tmp_path: Path, name: str, kwa
     assert abs(duration_of(out) - duration_of(clip)) <= 1 / Fraction(24)
 
 
-def test_writer_keeps_container_metadata_and_chapters(tmp_path: Path) -> None:
-    import av
-
+def test_writer_keeps_container_metadata_and_chapters_cut_to_a_window(tmp_path: Path) -> None:
     tagged = tmp_path / "tagged.mkv"
     with av.open(str(tagged), "w") as dst:
         dst.metadata["title"] = "Reel 3"
-        dst.set_chapters([{"id": 1, "start": 0, "end": 250, "time_base": Fraction(1, 1000),
-                           "metadata": {"title": "Opening"}}])  # fmt: skip
+        marks = [(1, 0, 250, "Opening"), (2, 250, 500, "Two")]  # ms
+        dst.set_chapters(
+            [
+                {"id": i, "start": a, "end": b, "time_base": Fraction(1, 1000), "metadata": {"title": t}}
+                for i, a, b, t in marks
+            ]
+        )
         video = dst.add_stream("libx264", rate=24)
         video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
         for i in range(12):
@@ -119,9 +122,20 @@ def test_writer_keeps_container_metadata_and_chapters(tmp_path: Path) -> None:
         for packet in video.encode():
             dst.mux(packet)
     _copy_luma(tagged, tmp_path / "out.mkv")
+    _copy_luma(tagged, tmp_path / "cut.mkv", window=time_window(probe(tagged), 0.125, 0.25))
+
+    def marks_ms(path: Path) -> list[tuple[Fraction, Fraction, str]]:
+        with av.open(str(path)) as container:
+            return [
+                (c["start"] * c["time_base"] * 1000, c["end"] * c["time_base"] * 1000, c["metadata"]["title"])
+                for c in container.chapters()
+            ]
+
     with av.open(str(tmp_path / "out.mkv")) as out:
         assert out.metadata.get("title") == "Reel 3"
-        assert [c["metadata"]["title"] for c in out.chapters()] == ["Opening"]
+    assert marks_ms(tmp_path / "out.mkv") == [(0, 250, "Opening"), (250, 500, "Two")]
+    # 0.125-0.375 s of the input: the end of the first chapter, the start of the second.
+    assert marks_ms(tmp_path / "cut.mkv") == [(0, 125, "Opening"), (125, 250, "Two")]
 
 
 def test_writer_keeps_quicktime_keys(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import av
 import numpy as np
 
 from videocolor.errors import OutputError
+from videocolor.io.chapters import window_chapters
 from videocolor.io.decode import plane_array
 from videocolor.io.hdr import encoder_params
 from videocolor.io.probe import _MATRIX_NAMES, _PRIMARIES_NAMES, _TRANSFER_NAMES, MediaInfo, open_input
@@ -232,8 +233,11 @@ class MediaWriter:
             stream.metadata.update({k: v for k, v in metadata.items() if k in ("language", "title")})
             if info.timecode:
                 self._set_timecode(stream, info.timecode)
-            if self._window_s is None and source.chapters():
-                out.set_chapters(source.chapters())
+            chapters = source.chapters()
+            if self._window_s is not None:
+                chapters = window_chapters(chapters, *self._window_s)
+            if chapters:
+                out.set_chapters(chapters)
             self._copy_attachments(source)
             self._warn_dropped_data(source)
         out.metadata.update({k: v for k, v in info.metadata.items() if k.lower() not in _DROP_METADATA})
