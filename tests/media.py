@@ -84,6 +84,7 @@ def make_clip(
     timecode: str | None = None,
     hdr: bool = False,
     attachments: Sequence[tuple[str, str, bytes]] = (),
+    first_pts: int = 0,
     seed: int = 0,
 ) -> Path:
     """Write a clip. `audio` lists one encoder per audio stream ("aac", "libopus", "libmp3lame",
@@ -92,7 +93,8 @@ def make_clip(
     `interlaced` ("tff" or "bff", libx264) codes the frames as two fields in that order; `timecode`
     ("01:00:00:00") is the start timecode (a tmcd track in MOV/MP4); `hdr` tags BT.2020/PQ and writes
     HDR10 metadata (HDR10_DISPLAY, HDR10_LIGHT; libx264, best with a 10-bit `pix_fmt`); `attachments` are
-    (file name, MIME type, data) of files attached to a Matroska file."""
+    (file name, MIME type, data) of files attached to a Matroska file; `first_pts` (CFR, in frames) is where
+    the video's timestamps start."""
     path = Path(path)
     width, height = size
     rng = np.random.default_rng(seed)
@@ -136,7 +138,7 @@ def make_clip(
             if pts_ms is not None:
                 frame.pts, frame.time_base = pts_ms[i], Fraction(1, 1000)
             else:
-                frame.pts = i
+                frame.pts = first_pts + i
             for packet in video.encode(frame):
                 out.mux(packet)
         for packet in video.encode():

@@ -213,6 +213,16 @@ def test_start_and_duration_trim_video_and_audio(tmp_path: Path, options, colori
     assert probe(out).timecode == "01:00:00:08"  # 12 frames on: the first frame kept keeps its timecode
 
 
+def test_start_moves_the_timecode_from_the_first_frame_not_from_zero(
+    tmp_path: Path, options, colorizer
+) -> None:
+    clip = make_clip(tmp_path / "late.mov", frames=48, fps=24, first_pts=24, timecode="10:00:00:00")
+    assert probe(clip).start_pts is not None and probe(clip).start_pts > 0  # its video starts at 1 s
+    trim = ColorizeOptions(**{**options.__dict__, "start": 0.5})
+    colorize_video(clip, tmp_path / "cut.mov", trim, colorizer=colorizer)
+    assert probe(tmp_path / "cut.mov").timecode == "10:00:00:12"
+
+
 def test_threaded_forwards_errors_and_stops_its_producer() -> None:
     def failing():
         yield 1

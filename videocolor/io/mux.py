@@ -408,7 +408,8 @@ class MediaWriter:
 
     def _set_timecode(self, stream: av.video.stream.VideoStream, timecode: str) -> None:
         """The source's start timecode (MOV/MP4 write it as a tmcd track), moved to a --start's frame."""
-        frames = round((self._window_s[0] if self._window_s else 0) * self.info.fps)
+        skipped_s = (self._offset - (self.info.start_pts or 0)) * self.info.time_base if self._window_s else 0
+        frames = round(skipped_s * self.info.fps)
         try:
             stream.metadata["timecode"] = shift_timecode(timecode, frames, self.info.fps)
         except ValueError as exc:
