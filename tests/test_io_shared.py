@@ -100,6 +100,21 @@ def test_hdr10_metadata_from_an_av1_mp4s_boxes_is_written_into_the_h264_output(t
     assert (out.mastering_display, out.light_level) == (src.mastering_display, src.light_level)
 
 
+@pytest.mark.parametrize(
+    ("name", "timecode"),
+    [
+        ("interlace-patterns__bt601-525_480_interlaced_bff_first3.5s.ts", "00:00:00;00"),  # MPEG-2 GOP header
+        ("mediabunny__no-initial-keyframe.ts", "00:01:54:01"),  # H.264 picture timing SEI
+    ],
+)
+def test_a_timecode_only_in_the_bitstream_is_kept_as_the_outputs_start_timecode(
+    tmp_path: Path, name: str, timecode: str
+) -> None:
+    assert probe(SHARED / "odd_media" / name).timecode == timecode
+    _copy_luma(SHARED / "odd_media" / name, tmp_path / "out.mov")
+    assert probe(tmp_path / "out.mov").timecode == timecode  # a tmcd track
+
+
 def test_a_dropped_data_stream_is_named_in_a_warning(tmp_path: Path) -> None:
     """SCTE-35 cues in a TS are not copied (a MOV/MP4 timecode track, rebuilt, gives no warning)."""
     writer = _copy_luma(SHARED / "odd_media" / "exoplayer__sample_scte35.ts", tmp_path / "out.ts")

@@ -84,7 +84,7 @@ class MediaInfo:
     primaries: str | None
     transfer: str | None
     field_order: str | None = None  # interlaced: tt, bb, tb or bt (FFmpeg's names); None: progressive/unknown
-    timecode: str | None = None  # SMPTE start timecode (MOV/MP4 tmcd track, MXF), as FFmpeg reads it
+    timecode: str | None = None  # SMPTE start timecode (tmcd track, MXF, GOP headers), as FFmpeg reads it
     mastering_display: MasteringDisplay | None = None  # HDR10 static metadata, from the first frame
     light_level: LightLevel | None = None
     audio: tuple[StreamInfo, ...] = ()
@@ -184,7 +184,8 @@ def probe(path: str | Path) -> MediaInfo:
             primaries=_PRIMARIES_NAMES.get(int(first.color_primaries)),
             transfer=_TRANSFER_NAMES.get(int(first.color_trc)),
             field_order=_FIELD_ORDERS.get(int(ctx.field_order)) if first.interlaced_frame else None,
-            timecode=_timecode(stream.metadata) or _timecode(container.metadata),
+            # Else the bitstream's (MPEG-2 GOP headers, H.264 picture timing), which FFmpeg tags frames with.
+            timecode=_timecode(stream.metadata) or _timecode(container.metadata) or _timecode(first.metadata),
             mastering_display=_side_data(first, SideData.MASTERING_DISPLAY_METADATA, parse_mastering_display),
             light_level=_side_data(first, SideData.CONTENT_LIGHT_LEVEL, parse_light_level),
             audio=tuple(_stream_info(s) for s in container.streams.audio),
