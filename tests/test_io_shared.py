@@ -115,6 +115,13 @@ def test_a_timecode_only_in_the_bitstream_is_kept_as_the_outputs_start_timecode(
     assert probe(tmp_path / "out.mov").timecode == timecode  # a tmcd track
 
 
+def test_dolby_vision_metadata_lost_in_the_re_encode_is_said(tmp_path: Path) -> None:
+    """An iPhone clip: Dolby Vision's per-frame RPU over an HLG base layer; the HLG picture is kept."""
+    writer = _copy_luma(SHARED / "odd_media" / "exoplayer__dolbyVision-hdr.MOV", tmp_path / "out.mov")
+    assert "the output loses the video stream's Dolby Vision metadata" in writer.warnings[0]
+    assert probe(tmp_path / "out.mov").transfer == "arib-std-b67"
+
+
 def test_a_dropped_data_stream_is_named_in_a_warning(tmp_path: Path) -> None:
     """SCTE-35 cues in a TS are not copied (a MOV/MP4 timecode track, rebuilt, gives no warning)."""
     writer = _copy_luma(SHARED / "odd_media" / "exoplayer__sample_scte35.ts", tmp_path / "out.ts")

@@ -40,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
                      f"{md.min_luminance:g}-{md.max_luminance:g} cd/m2")  # fmt: skip
     if light is not None:
         lines.append(f"    HDR content light level: MaxCLL {light.max_cll}, MaxFALL {light.max_fall} cd/m2")
+    if info.frame_metadata:
+        lines.append(f"    in the video stream: {', '.join(info.frame_metadata)}")
     for s in (*info.audio, *info.subtitles, *info.other):
         extra = f" {s.channels} ch {s.sample_rate} Hz" if s.type == "audio" else ""
         lang = f" [{s.language}]" if s.language else ""

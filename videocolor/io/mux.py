@@ -324,6 +324,9 @@ class MediaWriter:
                 self._warn(f"the output loses the HDR10 mastering-display/light-level metadata: {codec}"
                            " is not set up to write it here; libx264 and libx265 keep it")  # fmt: skip
             params += hdr or []
+        if info.frame_metadata:
+            self._warn(f"the output loses the video stream's {' and '.join(info.frame_metadata)}: the"
+                       " re-encoded frames cannot carry them over here")  # fmt: skip
         if params:
             opts[f"{codec.removeprefix('lib')}-params"] = ":".join(params)
         ctx.options = opts

@@ -23,6 +23,13 @@ __all__ = ["MediaInfo", "StreamInfo", "open_input", "probe"]
 
 T = TypeVar("T")
 
+# Frame side data that FFmpeg's encoders cannot be handed from here (PyAV makes new frames without it).
+_DROPPED_SIDE_DATA = (
+    (SideData.A53_CC, "closed captions (CEA-608/708)"),
+    (SideData.DOVI_RPU_BUFFER, "Dolby Vision metadata"),
+    (SideData.DYNAMIC_HDR_PLUS, "HDR10+ metadata"),
+)
+
 # FFmpeg's AVColorSpace / AVColorPrimaries / AVColorTransferCharacteristic codes -> names; 2 = unspecified.
 _MATRIX_NAMES = {0: "rgb", 1: "bt709", 4: "fcc", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 9: "bt2020nc",
                  10: "bt2020c"}  # fmt: skip
@@ -87,6 +94,7 @@ class MediaInfo:
     timecode: str | None = None  # SMPTE start timecode (tmcd track, MXF, GOP headers), as FFmpeg reads it
     mastering_display: MasteringDisplay | None = None  # HDR10 static metadata, from the first frame
     light_level: LightLevel | None = None
+    frame_metadata: tuple[str, ...] = ()  # per-frame metadata on the first frame that a re-encode drops
     audio: tuple[StreamInfo, ...] = ()
     subtitles: tuple[StreamInfo, ...] = ()
     other: tuple[StreamInfo, ...] = ()
@@ -188,6 +196,7 @@ def probe(path: str | Path) -> MediaInfo:
             timecode=_timecode(stream.metadata) or _timecode(container.metadata) or _timecode(first.metadata),
             mastering_display=_side_data(first, SideData.MASTERING_DISPLAY_METADATA, parse_mastering_display),
             light_level=_side_data(first, SideData.CONTENT_LIGHT_LEVEL, parse_light_level),
+            frame_metadata=tuple(name for kind, name in _DROPPED_SIDE_DATA if _side_data(first, kind, bool)),
             audio=tuple(_stream_info(s) for s in container.streams.audio),
             subtitles=tuple(_stream_info(s) for s in container.streams.subtitles),
             other=tuple(
