@@ -333,6 +333,16 @@ def test_hdr10_metadata_is_kept_by_x264_and_x265_and_said_lost_by_vp9(tmp_path: 
     assert probe(tmp_path / "vp9.webm").mastering_display is None
 
 
+def test_prores_output_keeps_the_colour_tags_it_writes_per_frame(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "pq.mkv", pix_fmt="yuv422p10le", hdr=True)
+    _copy_luma(clip, tmp_path / "out.mov", options=EncodeOptions(codec="prores_ks"))
+    out = probe(tmp_path / "out.mov")
+    assert (out.codec, out.pix_fmt) == ("prores", "yuv422p10le")
+    assert (out.matrix_tag, out.range_tag, out.primaries, out.transfer) == (
+        "bt2020nc", "limited", "bt2020", "smpte2084",
+    )  # fmt: skip
+
+
 def test_attachments_into_a_container_without_them_are_dropped_with_a_warning(tmp_path: Path) -> None:
     clip = make_clip(tmp_path / "fonts.mkv", attachments=[("A.ttf", "font/ttf", b"ttf")])
     writer = _copy_luma(clip, tmp_path / "out.mp4")

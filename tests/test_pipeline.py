@@ -28,6 +28,7 @@ from videocolor.pipeline import (
     render_shape,
     threaded,
 )
+from videocolor.pipeline.stages import output_luma
 
 
 @pytest.fixture(scope="module")
@@ -181,6 +182,33 @@ def test_colorize_video_keeps_everything_but_colour(
     assert report.warnings == () and sorted(s.name for s in tmp_path.iterdir()) == sorted(
         [clip.name, out.name]
     )
+
+
+def test_full_range_8_bit_into_prores_is_the_same_luma_in_10_bit_video_range(
+    tmp_path: Path, options, colorizer
+) -> None:
+    clip = make_clip(tmp_path / "cam.mkv", pix_fmt="yuvj420p", color_range="full")
+    prores = replace(options, encode=EncodeOptions(codec="prores_ks"))
+    report = colorize_video(clip, tmp_path / "out.mov", prores, colorizer=colorizer)
+    assert report.pix_fmt == "yuv422p10le"  # ProRes has neither 8 bits nor 4:2:0
+    assert report.warnings == ("the full-range input is written as limited range (the same picture): "
+                               "prores_ks has no other",)  # fmt: skip
+    out = probe(tmp_path / "out.mov")
+    assert (out.range_tag, out.matrix_tag) == ("limited", "smpte170m")  # tags of the frames themselves
+    a, b = read_video(clip), read_video(tmp_path / "out.mov")
+    expected = [np.round(y.astype(np.float64) / 255 * 876 + 64).astype(np.uint16) for y in a.luma]
+    assert b.pts == a.pts and _luma_psnr(expected, b.luma) >= 45.0
+
+
+def test_output_luma_keeps_codes_where_it_can_and_maps_the_analog_value_where_not() -> None:
+    y8 = np.array([[0, 128, 255]], np.uint8)
+    limited10 = VideoLayout("yuv422p10le", 3, 1, 10, (1, 2), "limited")
+    full8 = VideoLayout("yuvj420p", 3, 1, 8, (1, 2), "full")
+    assert output_luma(y8, 8, "full", full8) is y8
+    assert output_luma(y8, 8, "full", limited10).tolist() == [[64, 504, 940]]  # 128/255*876+64 = 503.7
+    y10 = np.array([[64, 512, 940]], np.uint16)
+    limited8 = VideoLayout("yuv420p", 3, 1, 8, (1, 2), "limited")
+    assert output_luma(y10, 10, "limited", limited8).tolist() == [[16, 128, 235]]
 
 
 def test_odd_size_into_h264_keeps_its_size_in_444(tmp_path: Path, options, colorizer) -> None:

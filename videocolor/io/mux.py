@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import av
 import numpy as np
@@ -20,6 +20,9 @@ from videocolor.io.decode import plane_array
 from videocolor.io.hdr import encoder_params
 from videocolor.io.probe import _MATRIX_NAMES, _PRIMARIES_NAMES, _TRANSFER_NAMES, MediaInfo, open_input
 from videocolor.io.timecode import shift_timecode
+
+if TYPE_CHECKING:  # videocolor.color loads torch, which muxing does not need
+    from videocolor.color import Range
 
 __all__ = ["EncodeOptions", "MediaWriter", "VideoLayout", "choose_layout", "container_for"]
 
@@ -48,6 +51,8 @@ _DEFAULT_PRESET = {"libx264": "veryfast", "libx265": "fast"}
 _SAR_IN_BITSTREAM = {"libx264", "libx265", "mpeg4", "mpeg2video"}
 # x264's flag for the field shown first, by the source's field order (coded first, shown first).
 _X264_FIELDS = {"tt": "tff", "bt": "tff", "bb": "bff", "tb": "bff"}
+# ProRes has no full-range flag: decoders read its codes as video (limited) range.
+_VIDEO_RANGE_ONLY = {"prores_ks", "prores_aw"}
 _EVEN_ONLY = {"libx264", "libx265"}  # their chroma subsampling needs even frame sizes
 _INTERLEAVE_S = 0.5  # copy side-stream packets up to this far ahead of the last video packet
 # Container metadata the muxer writes itself.
@@ -83,6 +88,7 @@ class VideoLayout:
     height: int
     bits: int
     chroma_size: tuple[int, int]  # (h, w) of each chroma plane
+    color_range: Range  # the input's, unless the codec has video range only
 
     @property
     def dtype(self) -> type:
@@ -124,15 +130,18 @@ def _encoder_for(codec: str) -> av.Codec:
 
 def choose_layout(info: MediaInfo, codec: str, pix_fmt: str | None) -> VideoLayout:
     """Output pixel format: the requested one, else the input's subsampling/bit depth where the encoder
-    supports it (10-bit stays 10-bit), else 4:2:0 at the nearest depth. x264/x265 cannot subsample an odd
-    width or height, so odd sizes get 4:4:4 there (the size is never changed)."""
+    supports it (10-bit stays 10-bit), else 4:2:0, else the other depth, else denser chroma (8-bit 4:2:0
+    into ProRes becomes 10-bit 4:2:2). x264/x265 cannot subsample an odd width or height, so odd sizes get
+    4:4:4 there (the size is never changed)."""
     supported = [f.name for f in (_encoder_for(codec).video_formats or [])]
     odd = codec in _EVEN_ONLY and (info.width % 2 or info.height % 2)
     if pix_fmt is None:
         sub = {(1, 1): "444", (2, 1): "422"}.get(info.chroma_subsampling, "420") if info.is_yuv else "420"
         sub = "444" if odd else sub
-        deep = "10le" if info.bit_depth > 8 else ""
-        candidates = [f"yuv{sub}p{deep}", f"yuv420p{deep}", f"yuv{sub}p", "yuv420p"]
+        depths = ["10le", ""] if info.bit_depth > 8 else ["", "10le"]
+        # The input's own, else 4:2:0, at its depth, then the other; last, denser chroma (ProRes: 4:2:2+).
+        candidates = [f"yuv{s}p{d}" for d in depths for s in (sub, "420")]
+        candidates += [f"yuv{s}p{d}" for d in depths for s in ("422", "444")]
         pix_fmt = next((c for c in candidates if not supported or c in supported), None)
         if pix_fmt is None:
             raise OutputError(
@@ -152,8 +161,9 @@ def choose_layout(info: MediaInfo, codec: str, pix_fmt: str | None) -> VideoLayo
             f"use --pix-fmt {pix_fmt.replace('420', '444').replace('422', '444')} or a .webm output (VP9)"
         )
     chroma = fmt.components[1]
+    value_range = "limited" if codec in _VIDEO_RANGE_ONLY else info.color_range
     return VideoLayout(
-        pix_fmt, info.width, info.height, fmt.components[0].bits, (chroma.height, chroma.width)
+        pix_fmt, info.width, info.height, fmt.components[0].bits, (chroma.height, chroma.width), value_range
     )
 
 
@@ -285,7 +295,10 @@ class MediaWriter:
                 self._warn(f"the output loses the pixel aspect ratio {info.sar} (players show square pixels):"
                            f" {codec} has no field for it and PyAV cannot tag the container's stream;"
                            " H.264 (.mp4, .mkv) keeps it")  # fmt: skip
-        ctx.color_range = 2 if info.color_range == "full" else 1
+        ctx.color_range = 2 if self.layout.color_range == "full" else 1
+        if self.layout.color_range != info.color_range:
+            self._warn(f"the {info.color_range}-range input is written as {self.layout.color_range} range"
+                       f" (the same picture): {codec} has no other")  # fmt: skip
         ctx.colorspace = _MATRIX_CODES[info.matrix_tag or _MATRIX_TAG_OF[info.matrix]]
         if info.primaries:
             ctx.color_primaries = _PRIMARIES_CODES[info.primaries]
@@ -426,6 +439,10 @@ class MediaWriter:
     def write(self, planes: tuple[np.ndarray, np.ndarray, np.ndarray], pts: int, duration: int) -> None:
         """Encode one frame from its Y, Cb, Cr code-value planes (layout.dtype, layout's sizes)."""
         frame = av.VideoFrame(self.layout.width, self.layout.height, self.layout.pix_fmt)
+        # Encoders such as ProRes write each frame's own colour tags, not the stream's.
+        ctx = self._video.codec_context
+        frame.color_range, frame.colorspace = ctx.color_range, ctx.colorspace
+        frame.color_primaries, frame.color_trc = ctx.color_primaries, ctx.color_trc
         for i, plane in enumerate(planes):
             plane_array(frame, i, self.layout.dtype)[...] = plane
         frame.pts = pts - self._offset

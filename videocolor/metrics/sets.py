@@ -24,6 +24,7 @@ from videocolor.errors import InputError
 from videocolor.io import EncodeOptions, MediaWriter, atomic_output, decode_frames, decode_rgb, probe
 from videocolor.io.files import IMAGE_SUFFIXES
 from videocolor.metrics.clip import ClipScores, score_clip
+from videocolor.pipeline.stages import output_luma
 
 __all__ = ["ClipSource", "evaluate", "find_clips", "make_gray_twin", "read_rgb", "summarize"]
 
@@ -136,13 +137,11 @@ def make_gray_twin(src: Path, dst: Path, *, crf: int | None, overwrite: bool) ->
     ):
         layout = writer.layout
         zero = torch.zeros(1)
-        neutral = int(analog_to_code(zero, bits=layout.bits, value_range=info.color_range, chroma=True))
+        neutral = int(analog_to_code(zero, bits=layout.bits, value_range=layout.color_range, chroma=True))
         chroma = np.full(layout.chroma_size, neutral, layout.dtype)
         total = info.frame_count
         for frame in tqdm(decode_frames(info), total=total, unit="frame", desc="gray twin", disable=None):
-            luma = frame.luma.astype(np.int64)
-            shift = layout.bits - frame.bits  # e.g. a 10-bit source into an 8-bit-only encoder
-            luma = luma << shift if shift >= 0 else (luma + (1 << (-shift - 1))) >> -shift
-            writer.write((luma.astype(layout.dtype), chroma, chroma), frame.pts, frame.duration)
+            luma = output_luma(frame.luma, frame.bits, info.color_range, layout)
+            writer.write((luma, chroma, chroma), frame.pts, frame.duration)
             frames += 1
     return frames

@@ -39,6 +39,7 @@ __all__ = [
     "OutputFrame",
     "colorize_frames",
     "ordered_map",
+    "output_luma",
     "render_shape",
     "threaded",
 ]
@@ -245,19 +246,26 @@ def _infer(
         yield from items
 
 
+def output_luma(luma: np.ndarray, bits: int, value_range: Range, layout: VideoLayout) -> np.ndarray:
+    """The input's luma codes in the output's layout: as they are where depth and range agree (the usual
+    case), else the codes of the same analog luma (a 10-bit source into an 8-bit-only codec, full range
+    into ProRes)."""
+    if (bits, value_range) != (layout.bits, layout.color_range):
+        analog = code_to_analog(torch.from_numpy(luma.astype(np.float32)), bits=bits, value_range=value_range)
+        luma = analog_to_code(analog, bits=layout.bits, value_range=layout.color_range).numpy()
+    return luma.astype(layout.dtype, copy=False)
+
+
 def _merge(items: Iterable[SmoothItem], layout: VideoLayout, value_range: Range) -> Iterator[OutputFrame]:
     for item in items:
         frame: DecodedFrame = item.info.pop("frame")
         chroma = analog_to_code(
-            torch.from_numpy(item.chroma), bits=layout.bits, value_range=value_range, chroma=True
+            torch.from_numpy(item.chroma), bits=layout.bits, value_range=layout.color_range, chroma=True
         )
-        luma = frame.luma
-        if frame.bits != layout.bits:  # e.g. 10-bit source into an 8-bit-only codec: same analog luma
-            analog = code_to_analog(
-                torch.from_numpy(luma.astype(np.float32)), bits=frame.bits, value_range=value_range
-            )
-            luma = analog_to_code(analog, bits=layout.bits, value_range=value_range).numpy()
-        planes = (luma.astype(layout.dtype, copy=False), *chroma.numpy().astype(layout.dtype))
+        planes = (
+            output_luma(frame.luma, frame.bits, value_range, layout),
+            *chroma.numpy().astype(layout.dtype),
+        )
         yield OutputFrame(frame.index, frame.pts, frame.duration, planes, item.info)  # type: ignore[arg-type]
 
 

@@ -177,11 +177,11 @@ def run_debug(
             shots = None
             if selected:
                 y_code, cb_code, cr_code = (torch.from_numpy(p.astype(np.float32)) for p in out.planes)
-                luma = code_to_analog(y_code, bits=layout.bits, value_range=info.color_range)
+                luma = code_to_analog(y_code, bits=layout.bits, value_range=layout.color_range)
                 final_c = code_to_analog(
                     torch.stack((cb_code, cr_code)),
                     bits=layout.bits,
-                    value_range=info.color_range,
+                    value_range=layout.color_range,
                     chroma=True,
                 )
                 shots = FrameShots(n, out.planes)
