@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction
 from pathlib import Path
 
@@ -316,7 +317,7 @@ def test_atomic_output_leaves_nothing_on_failure(tmp_path: Path) -> None:
         pass
 
 
-def test_hdr10_metadata_is_kept_by_x264_and_x265_and_said_lost_by_vp9(tmp_path: Path) -> None:
+def test_hdr10_metadata_is_kept_by_x264_x265_and_svt_av1_and_said_lost_by_vp9(tmp_path: Path) -> None:
     clip = make_clip(tmp_path / "pq.mkv", pix_fmt="yuv420p10le", hdr=True, interlaced="tff")
     info = probe(clip)
     assert (info.mastering_display, info.light_level) == (P3, LightLevel(1000, 400))
@@ -328,6 +329,11 @@ def test_hdr10_metadata_is_kept_by_x264_and_x265_and_said_lost_by_vp9(tmp_path: 
             P3, LightLevel(1000, 400), "smpte2084", "bt2020",
         )  # fmt: skip
     assert probe(tmp_path / "x264.mp4").field_order == "tt"  # both entries in one x264-params
+    _copy_luma(clip, tmp_path / "av1.mkv", options=EncodeOptions(codec="libsvtav1"))
+    av1 = probe(tmp_path / "av1.mkv")  # AV1 stores chromaticity in 1/65536, luminance in 1/16384 steps
+    assert av1.light_level == LightLevel(1000, 400) and av1.mastering_display is not None
+    flat = [np.hstack(dataclasses.astuple(d)) for d in (av1.mastering_display, P3)]
+    assert np.allclose(*flat, atol=1e-4)
     writer = _copy_luma(clip, tmp_path / "vp9.webm")
     assert any("loses the HDR10" in w for w in writer.warnings)
     assert probe(tmp_path / "vp9.webm").mastering_display is None

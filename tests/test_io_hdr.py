@@ -40,7 +40,7 @@ def test_light_level_is_read_from_ffmpegs_struct() -> None:
     assert parse_light_level(struct.pack("=2I", 1000, 400)) == LightLevel(max_cll=1000, max_fall=400)
 
 
-def test_x264_and_x265_entries_are_in_sei_units_green_first() -> None:
+def test_x264_and_x265_entries_are_in_sei_units_green_first_svt_av1s_in_plain_numbers() -> None:
     display = "G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1)"
     assert encoder_params("libx264", P3, LightLevel(1000, 400)) == [
         f"mastering-display={display}",
@@ -50,5 +50,9 @@ def test_x264_and_x265_entries_are_in_sei_units_green_first() -> None:
         f"master-display={display}",
         "max-cll=1000,400",
     ]
+    assert encoder_params("libsvtav1", P3, LightLevel(1000, 400)) == [
+        "mastering-display=G(0.265,0.69)B(0.15,0.06)R(0.68,0.32)WP(0.3127,0.329)L(1000,0.0001)",
+        "content-light=1000,400",
+    ]  # SVT-AV1 takes plain numbers
     assert encoder_params("libx264", None, LightLevel(800, 200)) == ["cll=800,200"]
     assert encoder_params("libvpx-vp9", P3, None) is None

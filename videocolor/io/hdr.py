@@ -69,30 +69,38 @@ def parse_light_level(raw: bytes) -> LightLevel:
     return LightLevel(*_LIGHT.unpack(raw[: _LIGHT.size]))
 
 
-def _x26x_display(md: MasteringDisplay) -> str:
-    """G(x,y)B(x,y)R(x,y)WP(x,y)L(max,min) in the units of the SEI, the form x264 and x265 parse."""
+def _display_string(md: MasteringDisplay, xy_units: int | None, luminance_units: int | None) -> str:
+    """G(x,y)B(x,y)R(x,y)WP(x,y)L(max,min): integers in the given units (x264/x265: those of the HEVC
+    SEI), or plain numbers where the units are None (SVT-AV1)."""
+
+    def num(value: float, units: int | None) -> str:
+        return f"{value:g}" if units is None else str(round(value * units))
 
     def xy(point: XY) -> str:
-        return f"({round(point[0] * _XY_UNITS)},{round(point[1] * _XY_UNITS)})"
+        return f"({num(point[0], xy_units)},{num(point[1], xy_units)})"
 
-    lum = f"L({round(md.max_luminance * _LUMINANCE_UNITS)},{round(md.min_luminance * _LUMINANCE_UNITS)})"
+    lum = f"L({num(md.max_luminance, luminance_units)},{num(md.min_luminance, luminance_units)})"
     return f"G{xy(md.green)}B{xy(md.blue)}R{xy(md.red)}WP{xy(md.white)}{lum}"
 
 
-# Per encoder: its names for the two entries of its params option (x264-params, x265-params).
-_PARAM_NAMES = {"libx264": ("mastering-display", "cll"), "libx265": ("master-display", "max-cll")}
+# Per encoder (the params option it reads: x264-params, ...): its names for the two entries, the units.
+_PARAMS = {
+    "libx264": ("mastering-display", "cll", _XY_UNITS, _LUMINANCE_UNITS),
+    "libx265": ("master-display", "max-cll", _XY_UNITS, _LUMINANCE_UNITS),
+    "libsvtav1": ("mastering-display", "content-light", None, None),
+}
 
 
 def encoder_params(
     codec: str, display: MasteringDisplay | None, light: LightLevel | None
 ) -> list[str] | None:
     """The entries of `codec`'s params option that write this metadata; None where it cannot."""
-    if codec not in _PARAM_NAMES:
+    if codec not in _PARAMS:
         return None
-    display_key, light_key = _PARAM_NAMES[codec]
+    display_key, light_key, xy_units, luminance_units = _PARAMS[codec]
     entries = []
     if display is not None:
-        entries.append(f"{display_key}={_x26x_display(display)}")
+        entries.append(f"{display_key}={_display_string(display, xy_units, luminance_units)}")
     if light is not None:
         entries.append(f"{light_key}={light.max_cll},{light.max_fall}")
     return entries

@@ -335,7 +335,7 @@ class MediaWriter:
             hdr = encoder_params(codec, info.mastering_display, info.light_level)
             if hdr is None:
                 self._warn(f"the output loses the HDR10 mastering-display/light-level metadata: {codec}"
-                           " is not set up to write it here; libx264 and libx265 keep it")  # fmt: skip
+                           " cannot be set up to write it here; x264, x265 and SVT-AV1 keep it")  # fmt: skip
             params += hdr or []
         if info.frame_metadata:
             self._warn(f"the output loses the video stream's {' and '.join(info.frame_metadata)}: the"
