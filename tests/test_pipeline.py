@@ -200,6 +200,15 @@ def test_full_range_8_bit_into_prores_is_the_same_luma_in_10_bit_video_range(
     assert b.pts == a.pts and _luma_psnr(expected, b.luma) >= 45.0
 
 
+def test_a_12_bit_scan_stays_12_bit_where_the_codec_allows(tmp_path: Path, options, colorizer) -> None:
+    clip = make_clip(tmp_path / "scan.mkv", codec="ffv1", pix_fmt="yuv422p12le")
+    ffv1 = replace(options, encode=EncodeOptions(codec="ffv1"))
+    assert colorize_video(clip, tmp_path / "ffv1.mkv", ffv1, colorizer=colorizer).pix_fmt == "yuv422p12le"
+    a, b = read_video(clip), read_video(tmp_path / "ffv1.mkv")
+    assert all(np.array_equal(x, y) for x, y in zip(a.luma, b.luma, strict=True))  # lossless: code for code
+    assert colorize_video(clip, tmp_path / "x264.mkv", options, colorizer=colorizer).pix_fmt == "yuv422p10le"
+
+
 def test_output_luma_keeps_codes_where_it_can_and_maps_the_analog_value_where_not() -> None:
     y8 = np.array([[0, 128, 255]], np.uint8)
     limited10 = VideoLayout("yuv422p10le", 3, 1, 10, (1, 2), "limited")

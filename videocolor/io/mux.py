@@ -130,15 +130,16 @@ def _encoder_for(codec: str) -> av.Codec:
 
 def choose_layout(info: MediaInfo, codec: str, pix_fmt: str | None) -> VideoLayout:
     """Output pixel format: the requested one, else the input's subsampling/bit depth where the encoder
-    supports it (10-bit stays 10-bit), else 4:2:0, else the other depth, else denser chroma (8-bit 4:2:0
-    into ProRes becomes 10-bit 4:2:2). x264/x265 cannot subsample an odd width or height, so odd sizes get
-    4:4:4 there (the size is never changed)."""
+    supports it (10-bit stays 10-bit, 12-bit 12-bit), else 4:2:0, else 10 bits, else 8, else denser chroma
+    (8-bit 4:2:0 into ProRes becomes 10-bit 4:2:2). x264/x265 cannot subsample an odd width or height, so
+    odd sizes get 4:4:4 there (the size is never changed)."""
     supported = [f.name for f in (_encoder_for(codec).video_formats or [])]
     odd = codec in _EVEN_ONLY and (info.width % 2 or info.height % 2)
     if pix_fmt is None:
         sub = {(1, 1): "444", (2, 1): "422"}.get(info.chroma_subsampling, "420") if info.is_yuv else "420"
         sub = "444" if odd else sub
-        depths = ["10le", ""] if info.bit_depth > 8 else ["", "10le"]
+        own = f"{info.bit_depth}le" if info.bit_depth > 8 else ""
+        depths = list(dict.fromkeys([own, "10le", ""] if info.bit_depth > 8 else ["", "10le"]))
         # The input's own, else 4:2:0, at its depth, then the other; last, denser chroma (ProRes: 4:2:2+).
         candidates = [f"yuv{s}p{d}" for d in depths for s in (sub, "420")]
         candidates += [f"yuv{s}p{d}" for d in depths for s in ("422", "444")]
