@@ -321,7 +321,7 @@ class MediaWriter:
             opts["preset"] = preset
         if codec.startswith("libvpx"):
             opts.update({"row-mt": "1", "deadline": "good", "cpu-used": "5"})
-        params: list[str] = []  # entries of x264-params / x265-params
+        params: list[str] = []  # entries of the encoder's own params option (x264-params, ...)
         if info.field_order and codec == "libx264":
             # Interlaced coding (field pictures/MBAFF) in the source's field order, which FFmpeg also
             # writes as the stream's field order: players deinterlace it as they did the source.
@@ -539,8 +539,8 @@ class MediaWriter:
                         self._out.mux(out_packet)
 
     def _decode_side(self, packet: av.Packet, decode: Callable[[av.Packet], list[T]]) -> list[T]:
-        """Decode a packet of a stream being transcoded; one that does not decode (corrupt, or a track
-        without the header its decoder needs) is skipped, with a warning once per stream."""
+        """Decode a packet of a stream being transcoded; one that does not decode (corrupt data) is
+        skipped, with a warning once per stream."""
         try:
             return decode(packet)
         except av.error.FFmpegError as exc:
