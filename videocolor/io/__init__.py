@@ -4,7 +4,8 @@ from videocolor.io.decode import DecodedFrame, decode_frames, decode_rgb, plane_
 from videocolor.io.files import media_files
 from videocolor.io.index import PacketIndex, index_packets
 from videocolor.io.join import join_parts, partial_path
-from videocolor.io.mux import EncodeOptions, MediaWriter, VideoLayout, choose_layout, container_for
+from videocolor.io.layout import VideoLayout, choose_layout, container_for
+from videocolor.io.mux import EncodeOptions, MediaWriter
 from videocolor.io.output import atomic_output, check_output
 from videocolor.io.probe import MediaInfo, StreamInfo, open_input, probe
 
