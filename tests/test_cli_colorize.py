@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from media import make_audio_only, make_clip, make_image, read_video
 
 from videocolor.cli.colorize import parse_time
 from videocolor.cli.main import main
+from videocolor.io import probe
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +88,30 @@ def test_colorize_photo_and_folder(tmp_path: Path, weights: str, capsys) -> None
     code, _, err = _run(capsys, "colorize", str(tmp_path / "album"), "-o", str(tmp_path / "album_colour"),
                         "--weights", weights, "--render-factor", "4", "--quiet", "--overwrite")  # fmt: skip
     assert code == 0 and "1 video(s) in " in err and "reel.mp4: `videocolor batch " in err, err
+
+
+def test_a_folder_of_images_into_a_video_file_is_an_image_sequence(
+    tmp_path: Path, weights: str, capsys
+) -> None:
+    (tmp_path / "scans").mkdir()
+    for i in range(6):
+        make_image(tmp_path / "scans" / f"f{i:03d}.png", gray=True)
+    scans, reel = str(tmp_path / "scans"), str(tmp_path / "reel.mp4")
+    code, _, err = _run(capsys, "colorize", scans, "-o", reel, "--weights", weights, "--render-factor", "4",
+                        "--fps", "23.976", "--quiet")  # fmt: skip
+    assert code == 0, err
+    out = probe(tmp_path / "reel.mp4")
+    assert out.fps == Fraction(24000, 1001) and len(read_video(tmp_path / "reel.mp4").pts) == 6
+    (tmp_path / "empty").mkdir()
+    code, _, err = _run(capsys, "colorize", str(tmp_path / "empty"), "-o", str(tmp_path / "e.mp4"),
+                        "--weights", weights)  # fmt: skip
+    assert code == 2 and err.strip().endswith(
+        f"no images (.bmp, .dpx, .jp2, .jpeg, .jpg, .pgm, .png, .ppm, .tif, .tiff, .webp) in {tmp_path / 'empty'}"
+    )
+    code, _, err = _run(capsys, "colorize", str(make_clip(tmp_path / "c.mp4")), "-o", str(tmp_path / "d.mp4"),
+                        "--weights", weights, "--fps", "24")  # fmt: skip
+    assert code == 2 and "--fps applies to a folder of images colorized into a video file" in err
+    assert not (tmp_path / "e.mp4").exists() and not (tmp_path / "d.mp4").exists()
 
 
 def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:

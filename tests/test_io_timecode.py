@@ -2,7 +2,7 @@ from fractions import Fraction
 
 import pytest
 
-from videocolor.io.timecode import shift_timecode
+from videocolor.io.timecode import frame_rate, shift_timecode
 
 NTSC = Fraction(30000, 1001)
 
@@ -41,3 +41,18 @@ def test_shift_timecode_by_hand(timecode: str, frames: int, fps: Fraction, expec
 def test_shift_timecode_refuses_what_is_not_a_timecode(timecode: str, fps: Fraction) -> None:
     with pytest.raises(ValueError, match="not a timecode"):
         shift_timecode(timecode, 1, Fraction(fps))
+
+
+@pytest.mark.parametrize(
+    ("typed", "exact"),
+    [
+        (23.976, Fraction(24000, 1001)),
+        (29.97, Fraction(30000, 1001)),
+        (59.94, Fraction(60000, 1001)),
+        (24, Fraction(24)),
+        (25, Fraction(25)),
+        (12.5, Fraction(25, 2)),
+    ],
+)
+def test_a_typed_frame_rate_becomes_the_exact_one(typed: float, exact: Fraction) -> None:
+    assert frame_rate(typed) == exact

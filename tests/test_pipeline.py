@@ -209,6 +209,39 @@ def test_a_12_bit_scan_stays_12_bit_where_the_codec_allows(tmp_path: Path, optio
     assert colorize_video(clip, tmp_path / "x264.mkv", options, colorizer=colorizer).pix_fmt == "yuv422p10le"
 
 
+def _scans(folder: Path, frames: int, dtype: type) -> list[np.ndarray]:
+    """Gray PNG scans named as a film scanner names them (from frame 86400), gradients that move."""
+    folder.mkdir()
+    top = np.iinfo(dtype).max
+    images = [
+        ((np.add.outer(np.arange(48), np.arange(64)) * (top // 150) + i * (top // 40)) % top).astype(dtype)
+        for i in range(frames)
+    ]
+    for i, image in enumerate(images):
+        cv2.imwrite(str(folder / f"reel1_{86400 + i:07d}.png"), image)
+    (folder / "scan_notes.txt").write_text("not an image")
+    return images
+
+
+@pytest.mark.parametrize(
+    ("dtype", "codec", "pix_fmt"), [(np.uint8, None, "yuvj420p"), (np.uint16, "ffv1", "yuv420p16le")]
+)
+def test_a_folder_of_scans_is_colorized_into_a_video_in_name_order(
+    tmp_path: Path, options, colorizer, dtype: type, codec: str | None, pix_fmt: str
+) -> None:
+    folder = tmp_path / "reel [1]"  # glob characters in the name
+    images = _scans(folder, 12, dtype)
+    lossless = replace(options, sequence_fps=25.0, encode=EncodeOptions(codec=codec, crf=0))
+    report = colorize_video(folder, tmp_path / "reel1.mkv", lossless, colorizer=colorizer)
+    out = read_video(tmp_path / "reel1.mkv")
+    assert report.frames == 12 and out.pts == [Fraction(i, 25) for i in range(12)]
+    assert out.pix_fmt == pix_fmt  # 16-bit scans stay 16-bit where the codec takes it; full range kept
+    assert all(np.array_equal(a, b) for a, b in zip(images, out.luma, strict=True))  # code for code
+    assert (
+        sorted(p.name for p in folder.iterdir())[-1] == "scan_notes.txt" and len(list(folder.iterdir())) == 13
+    )
+
+
 def test_output_luma_keeps_codes_where_it_can_and_maps_the_analog_value_where_not() -> None:
     y8 = np.array([[0, 128, 255]], np.uint8)
     limited10 = VideoLayout("yuv422p10le", 3, 1, 10, (1, 2), "limited")

@@ -1,4 +1,5 @@
-"""`videocolor colorize INPUT... -o OUTPUT`: a video, a photo, a folder of photos, or a batch of videos."""
+"""`videocolor colorize INPUT... -o OUTPUT`: a video, a photo, a folder of photos (into a folder of photos,
+or as an image sequence into a video file), or a batch of videos."""
 
 from __future__ import annotations
 
@@ -34,7 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "colorize",
         help="colorize a video, a photo or a folder of photos",
         description="Colorize a video (every frame, timestamp, audio and subtitle track kept; the output's "
-        "luma is the input's), a photo, or every photo in a folder (-o is then a folder).",
+        "luma is the input's), a photo, or every photo in a folder (-o is then a folder). A folder of "
+        "images with a video file as -o (e.g. film scans into reel.mkv) is an image sequence: its images "
+        "in name order, at --fps.",
     )
     p.add_argument(
         "input",
@@ -69,6 +72,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=("auto", "fp32", "bf16", "fp16"),
         help="the model's arithmetic (default auto: bf16 on GPUs and CPUs with AMX/AVX512-BF16, else fp32)",
     )
+    p.add_argument(
+        "--fps",
+        type=float,
+        help="frame rate of a folder of images (film scans, frames) colorized into a video file (default 24)",
+    )
     p.add_argument("--start", type=parse_time, help="start time (seconds or [HH:]MM:SS[.ms])")
     p.add_argument("--duration", type=parse_time, help="length to colorize")
     p.add_argument(
@@ -101,6 +109,7 @@ def options_from_args(args: argparse.Namespace, **extra: Any) -> Any:
         "batch_size": flag("batch_size"),
         "device": flag("device"),
         "precision": flag("precision"),
+        "sequence_fps": flag("fps"),
         "start": flag("start"),
         "duration": flag("duration"),
         "overwrite": True if flag("overwrite") else None,
@@ -180,7 +189,7 @@ def _is_batch(args: argparse.Namespace) -> bool:
 def _run_batch(args: argparse.Namespace) -> int:
     from videocolor.cli import batch
 
-    for flag in ("start", "duration", "container"):
+    for flag in ("start", "duration", "container", "fps"):
         if getattr(args, flag) is not None:
             raise InputError(f"--{flag} applies to one input, not to a batch")
     parser = argparse.ArgumentParser(prog="videocolor")
@@ -202,7 +211,10 @@ def run(args: argparse.Namespace) -> int:
     src, dst = args.input[0], args.output
     if not src.exists():
         raise InputError(f"input not found: {src}")
-    if src.is_dir():
+    sequence = src.is_dir() and dst.suffix.lower() in VIDEO_SUFFIXES  # scans/frames into a video file
+    if args.fps is not None and not sequence:
+        raise InputError("--fps applies to a folder of images colorized into a video file")
+    if src.is_dir() and not sequence:
         if dst.exists() and not dst.is_dir():
             raise OutputError(f"input is a folder, so the output must be a folder: {dst}")
         bar = _Bar("image", None, args.quiet)

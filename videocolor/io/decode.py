@@ -48,6 +48,8 @@ def _luma_of_frame(frame: av.VideoFrame, info: MediaInfo) -> tuple[np.ndarray, i
             dst_colorspace=_SWS_MATRIX[info.matrix],
             dst_color_range="JPEG",
         )
+    elif frame.format.name.endswith("be"):  # big-endian samples (16-bit PNG, DPX): to this machine's order
+        frame = frame.reformat(format=frame.format.name[:-2] + "le")
     bits = frame.format.components[0].bits
     dtype = np.uint16 if bits > 8 else np.uint8
     return plane_array(frame, 0, dtype).copy(), bits
@@ -75,7 +77,7 @@ def decode_frames(
     origin = info.start_pts or 0
     first_ok, end = window if window is not None else (None, None)
     step = max(1, round(1 / (info.fps * tb))) if info.fps else 1
-    with open_input(info.path) as container:
+    with open_input(info.path, info.sequence_fps) as container:
         stream = container.streams[info.video_index]
         stream.thread_type = "AUTO"
         stream.codec_context.thread_count = threads
@@ -128,7 +130,7 @@ def _check_complete(info: MediaInfo, frames: int, span: Fraction | None, end_pts
 def decode_rgb(info: MediaInfo) -> Iterator[np.ndarray]:
     """The video stream's frames as uint8 R'G'B' (h, w, 3), converted by swscale with the stream's own
     matrix and range (as frame extraction with ffmpeg does), in presentation order."""
-    with open_input(info.path) as container:
+    with open_input(info.path, info.sequence_fps) as container:
         stream = container.streams[info.video_index]
         stream.thread_type = "AUTO"
         try:

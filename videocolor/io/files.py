@@ -1,17 +1,23 @@
-"""Which files are photos and which videos (by suffix), and the media files under a folder as folder jobs
-(batches, photo folders, evaluation sets) walk them."""
+"""Which files are photos and which videos (by suffix), the media files under a folder as folder jobs
+(batches, photo folders, evaluation sets) walk them, and the glob that reads a folder as an image sequence."""
 
 from __future__ import annotations
 
+import glob
 import os
+from collections import Counter
 from collections.abc import Collection
 from pathlib import Path
 
-__all__ = ["IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "media_files"]
+from videocolor.errors import InputError
+
+__all__ = ["IMAGE_SUFFIXES", "SEQUENCE_SUFFIXES", "VIDEO_SUFFIXES", "image_glob", "media_files"]
 
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".jp2", ".pgm", ".ppm"}
 )
+# What FFmpeg reads as frames of an image sequence: the photos, and film scanners' DPX.
+SEQUENCE_SUFFIXES = IMAGE_SUFFIXES | {".dpx"}
 VIDEO_SUFFIXES = frozenset(
     {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".m2ts", ".mts", ".mxf"}
     | {".ogv", ".flv", ".wmv", ".dv", ".3gp", ".nut"}
@@ -31,3 +37,12 @@ def media_files(folder: Path, suffixes: Collection[str], skip: Path | None = Non
             here / f for f in sorted(files) if not f.startswith(".") and Path(f).suffix.lower() in suffixes
         ]
     return found
+
+
+def image_glob(folder: Path) -> str:
+    """A glob for the images directly in `folder` that share its most common image suffix (as spelled:
+    globs are case-sensitive), e.g. `scans/*.dpx`; its name is escaped. InputError if it holds none."""
+    suffixes = Counter(p.suffix for p in folder.iterdir() if p.suffix.lower() in SEQUENCE_SUFFIXES)
+    if not suffixes:
+        raise InputError(f"no images ({', '.join(sorted(SEQUENCE_SUFFIXES))}) in {folder}")
+    return f"{glob.escape(str(folder))}/*{glob.escape(suffixes.most_common(1)[0][0])}"

@@ -145,7 +145,7 @@ class MediaWriter:
                 raise OutputError(f"{out.format.name} output does not take {name} video") from None
             stream.time_base = video_from.time_base
             stream.codec_context.framerate = info.fps  # MOV/MP4 build a timecode's tmcd track from it
-        with open_input(info.path) as source:
+        with open_input(info.path, info.sequence_fps) as source:
             metadata = source.streams[info.video_index].metadata
             stream.metadata.update({k: v for k, v in metadata.items() if k in ("language", "title")})
             if info.timecode:
@@ -275,7 +275,7 @@ class MediaWriter:
         info = self.info
         if not info.audio and not info.subtitles:
             return
-        side = open_input(info.path)
+        side = open_input(info.path, info.sequence_fps)
         self._side = side
         self._plan: dict[int, tuple[av.stream.Stream, av.stream.Stream | None]] = {}
         for s in [*info.audio, *info.subtitles]:

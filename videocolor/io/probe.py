@@ -14,6 +14,7 @@ import av
 from av.sidedata.sidedata import Type as SideData
 
 from videocolor.errors import InputError
+from videocolor.io.files import image_glob
 from videocolor.io.hdr import LightLevel, MasteringDisplay, parse_light_level, parse_mastering_display
 
 if TYPE_CHECKING:  # videocolor.color loads torch, which probing does not need
@@ -92,6 +93,7 @@ class MediaInfo:
     transfer: str | None
     field_order: str | None = None  # interlaced: tt, bb, tb or bt (FFmpeg's names); None: progressive/unknown
     timecode: str | None = None  # SMPTE start timecode (tmcd track, MXF, GOP headers), as FFmpeg reads it
+    sequence_fps: Fraction | None = None  # set where `path` is a folder of images read as a video
     mastering_display: MasteringDisplay | None = None  # HDR10 static metadata, from the first frame
     light_level: LightLevel | None = None
     frame_metadata: tuple[str, ...] = ()  # per-frame metadata on the first frame that a re-encode drops
@@ -103,20 +105,24 @@ class MediaInfo:
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["path"] = str(self.path)
-        for key in ("sar", "fps", "time_base"):
-            out[key] = str(out[key])
+        for key in ("sar", "fps", "time_base", "sequence_fps"):
+            out[key] = None if out[key] is None else str(out[key])
         return out
 
 
-def open_input(path: str | Path) -> av.container.InputContainer:
-    """Open a file for reading; every failure is a one-line InputError."""
+def open_input(path: str | Path, sequence_fps: Fraction | None = None) -> av.container.InputContainer:
+    """Open a file for reading, or with `sequence_fps` a folder's images (film scans, frames) as a video
+    at that rate, in name order; every failure is a one-line InputError."""
     p = Path(path)
     if not p.exists():
         raise InputError(f"input not found: {p}")
-    if p.is_dir():
+    if p.is_dir() and sequence_fps is None:
         raise InputError(f"input is a folder, not a media file: {p}")
     try:
-        return av.open(str(p))
+        if sequence_fps is None:
+            return av.open(str(p))
+        options = {"pattern_type": "glob", "framerate": str(sequence_fps)}
+        return av.open(image_glob(p), format="image2", options=options)
     except av.error.FFmpegError as exc:
         raise InputError(f"not a readable media file: {p} ({exc.strerror or exc})") from None
 
@@ -136,10 +142,11 @@ def _stream_info(stream: av.stream.Stream) -> StreamInfo:
     )
 
 
-def probe(path: str | Path) -> MediaInfo:
-    """Read the container and the first decodable video frame; raise InputError where unusable."""
+def probe(path: str | Path, sequence_fps: Fraction | None = None) -> MediaInfo:
+    """Read the container and the first decodable video frame; raise InputError where unusable. With
+    `sequence_fps`, `path` is a folder of images read as a video at that rate (see open_input)."""
     p = Path(path)
-    with open_input(p) as container:
+    with open_input(p, sequence_fps) as container:
         videos = [
             s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic)
         ]
@@ -203,6 +210,7 @@ def probe(path: str | Path) -> MediaInfo:
                 _stream_info(s) for s in container.streams if s.type not in ("video", "audio", "subtitle")
             ),
             metadata=dict(container.metadata),
+            sequence_fps=sequence_fps,
         )
 
 

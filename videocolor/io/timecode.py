@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-__all__ = ["shift_timecode"]
+__all__ = ["frame_rate", "shift_timecode"]
 
 _TIMECODE = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})([:;.,])(\d{2,3})$")
 
@@ -35,3 +35,12 @@ def shift_timecode(timecode: str, frames: int, fps: Fraction) -> str:
         count += 9 * drop * tens + (drop * ((rest - drop) // per_minute) if rest > drop else 0)
     ff_, seconds = count % base, count // base
     return f"{seconds // 3600 % 24:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}{sep}{ff_:02d}"
+
+
+def frame_rate(fps: float) -> Fraction:
+    """A typed frame rate as an exact one: 23.976, 29.97 and 59.94 (any N x 1000/1001 within 0.01) are
+    NTSC's 24000/1001, 30000/1001 and 60000/1001; others as typed (25, 12.5)."""
+    ntsc = round(fps * 1.001)
+    if ntsc and abs(fps * 1.001 - ntsc) < 0.01 and abs(fps - ntsc) > 0.01:
+        return Fraction(ntsc * 1000, 1001)
+    return Fraction(fps).limit_denominator(1000)

@@ -34,6 +34,7 @@ class ColorizeOptions:
     duration: float | None = None  # seconds
     overwrite: bool = False
     queue_size: int = 8  # frames buffered between two stages
+    sequence_fps: float = 24.0  # the frame rate of a folder of images colorized into a video (film scans)
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     encode: EncodeOptions = field(default_factory=EncodeOptions)
 
@@ -48,6 +49,8 @@ class ColorizeOptions:
             raise ValueError(f"start must be >= 0, got {self.start}")
         if self.duration is not None and self.duration <= 0:
             raise ValueError(f"duration must be > 0, got {self.duration}")
+        if self.sequence_fps <= 0:
+            raise ValueError(f"sequence_fps must be > 0, got {self.sequence_fps}")
         if self.precision not in ("auto", "fp32", "bf16", "fp16"):
             raise ValueError(f"precision must be auto, fp32, bf16 or fp16, got {self.precision!r}")
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):

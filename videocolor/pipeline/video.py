@@ -19,6 +19,7 @@ from videocolor.io import (
     probe,
     time_window,
 )
+from videocolor.io.timecode import frame_rate
 from videocolor.pipeline.model import load_colorizer
 from videocolor.pipeline.options import ColorizeOptions
 from videocolor.pipeline.stages import Colorizer, colorize_frames, render_shape
@@ -67,12 +68,13 @@ def colorize_video(
     colorizer: Colorizer | None = None,
 ) -> ColorizeReport:
     """Colorize `src` into `dst`: every frame with its own pts, the input's luma, audio and subtitles
-    copied. Nothing appears at `dst` unless the whole file was written."""
+    copied. A folder `src` is an image sequence (its images in name order at `options.sequence_fps`).
+    Nothing appears at `dst` unless the whole file was written."""
     options = options or ColorizeOptions()
     src, dst = Path(src), Path(dst)
     check_output(dst, overwrite=options.overwrite, inputs=[src])
     container_for(dst, options.encode.container)
-    info = probe(src)
+    info = probe(src, frame_rate(options.sequence_fps) if src.is_dir() else None)
     colorizer = colorizer or load_colorizer(options, kind="video")
     window = time_window(info, options.start, options.duration)
     expected = expected_frames(info, options)
