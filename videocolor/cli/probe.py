@@ -10,16 +10,20 @@ __all__ = ["register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("probe", help="show a media file's video, audio and subtitle streams")
+    p = sub.add_parser(
+        "probe", help="show a media file's (or a folder of images') video, audio and subtitle streams"
+    )
     p.add_argument("input", type=Path)
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--fps", type=float, default=24.0, help="a folder of images: its rate (default 24)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from videocolor.io import probe
+    from videocolor.io.timecode import frame_rate
 
-    info = probe(args.input)
+    info = probe(args.input, frame_rate(args.fps) if args.input.is_dir() else None)
     if args.json:
         print(json.dumps(info.to_dict(), indent=2))
         return 0

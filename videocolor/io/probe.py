@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import glob
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -186,7 +187,7 @@ def probe(path: str | Path, sequence_fps: Fraction | None = None) -> MediaInfo:
             fps=Fraction(fps),
             time_base=Fraction(stream.time_base),
             start_pts=first.pts if first.pts is not None else stream.start_time,
-            frame_count=stream.frames or None,
+            frame_count=stream.frames or (len(glob.glob(image_glob(p))) if sequence_fps else None),
             video_duration=_declared_duration(stream),
             pix_fmt=fmt.name,
             bit_depth=bits,
