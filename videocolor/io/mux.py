@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -236,6 +237,8 @@ class MediaWriter:
             self._warn(f"the output is flagged progressive: the interlaced ({info.field_order}) input's"
                        f" fields stay woven in each frame, but {codec} is not set up for interlaced coding"
                        " here; libx264 (.mp4, .mkv, .mov) keeps the field order")  # fmt: skip
+        if codec == "libsvtav1":  # SVT-AV1 prints a banner and notes at each start unless told (1: errors)
+            os.environ.setdefault("SVT_LOG", "1")
         if codec == "libx265":  # its CRF and lossless mode go through x265-params; quiet its banner
             params += ["log-level=error", "lossless=1" if crf == 0 else f"crf={crf}"]
         if info.mastering_display or info.light_level:
