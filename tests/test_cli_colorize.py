@@ -104,6 +104,12 @@ def test_a_folder_of_images_into_a_video_file_is_an_image_sequence(
     assert out.fps == Fraction(24000, 1001) and len(read_video(tmp_path / "reel.mp4").pts) == 6
     code, text, _ = _run(capsys, "probe", scans, "--fps", "25")
     assert code == 0 and "image2" in text and "25.000 fps (time base 1/25), 6 frames" in text
+    (tmp_path / "out").mkdir()  # scans in, scans out: a name with a frame field is an image sequence
+    code, _, err = _run(capsys, "colorize", scans, "-o", str(tmp_path / "out" / "c_%03d.tif"), "--weights",
+                        weights, "--render-factor", "4", "--quiet")  # fmt: skip
+    assert code == 0 and sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        f"c_{i:03d}.tif" for i in range(1, 7)
+    ]
     (tmp_path / "empty").mkdir()
     code, _, err = _run(capsys, "colorize", str(tmp_path / "empty"), "-o", str(tmp_path / "e.mp4"),
                         "--weights", weights)  # fmt: skip
@@ -111,7 +117,7 @@ def test_a_folder_of_images_into_a_video_file_is_an_image_sequence(
     assert code == 2 and err.strip().endswith(f"no images ({suffixes}) in {tmp_path / 'empty'}")
     code, _, err = _run(capsys, "colorize", str(make_clip(tmp_path / "c.mp4")), "-o", str(tmp_path / "d.mp4"),
                         "--weights", weights, "--fps", "24")  # fmt: skip
-    assert code == 2 and "--fps applies to a folder of images colorized into a video file" in err
+    assert code == 2 and "--fps applies to a folder of images colorized into a video or image sequence" in err
     assert not (tmp_path / "e.mp4").exists() and not (tmp_path / "d.mp4").exists()
 
 

@@ -358,6 +358,25 @@ def test_attachments_into_a_container_without_them_are_dropped_with_a_warning(tm
     assert read_attachments(tmp_path / "out.mp4") == [] and len(read_video(tmp_path / "out.mp4").pts) == 12
 
 
+def test_an_image_sequence_appears_whole_replaces_an_earlier_one_or_leaves_nothing(tmp_path: Path) -> None:
+    dst = tmp_path / "reel_%03d.png"
+
+    def write(frames: int) -> None:
+        with atomic_output(dst, overwrite=True) as tmp:
+            for i in range(1, frames + 1):
+                Path(str(tmp) % i).write_bytes(b"frame")
+
+    write(15)
+    with pytest.raises(OutputError, match=r"output exists: .*reel_001.png and 14 more"), atomic_output(dst):
+        pass
+    write(12)  # frames 13-15 of the earlier, longer sequence go too
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"reel_{i:03d}.png" for i in range(1, 13)]
+    with pytest.raises(RuntimeError), atomic_output(dst, overwrite=True) as tmp:
+        Path(str(tmp) % 1).write_bytes(b"half")
+        raise RuntimeError("interrupted")
+    assert len(list(tmp_path.iterdir())) == 12 and (tmp_path / "reel_001.png").read_bytes() == b"frame"
+
+
 def test_interlaced_input_into_an_encoder_not_set_up_for_fields_says_it_is_flagged_progressive(
     tmp_path: Path,
 ) -> None:

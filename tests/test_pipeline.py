@@ -242,6 +242,31 @@ def test_a_folder_of_scans_is_colorized_into_a_video_in_name_order(
     )
 
 
+@pytest.mark.parametrize(
+    ("pix_fmt", "name", "dtype"),
+    [("yuv420p", "f_%04d.png", np.uint8), ("yuv420p10le", "f_%04d.tif", np.uint16)],
+)
+def test_a_video_into_an_image_sequence_is_numbered_rgb_frames_with_its_luma(
+    tmp_path: Path, options, colorizer, pix_fmt: str, name: str, dtype: type
+) -> None:
+    clip = make_clip(tmp_path / "in.mkv", pix_fmt=pix_fmt, audio=["aac"])
+    (tmp_path / "frames").mkdir()
+    report = colorize_video(clip, tmp_path / "frames" / name, options, colorizer=colorizer)
+    assert report.warnings == (
+        "1 audio/subtitle stream(s) not written: an image sequence holds pictures only",
+    )
+    files = sorted((tmp_path / "frames").iterdir())
+    assert [f.name for f in files] == [name % i for i in range(1, 13)]  # nothing else: no temporary folder
+    top = np.iinfo(dtype).max
+    for path, luma in zip(files, read_video(clip).luma, strict=True):
+        bgr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        assert bgr.dtype == dtype and bgr.shape == (48, 64, 3)
+        rgb = bgr[..., ::-1].astype(np.float64) / top
+        y = rgb @ np.array([0.299, 0.587, 0.114])  # BT.601, as the input is tagged at this size
+        unit = 4 if luma.dtype == np.uint16 else 1  # 10-bit codes per 8-bit code
+        assert np.abs((y * 219 + 16) * unit - luma).mean() / unit < 0.6  # the input's luma, to rounding
+
+
 def test_output_luma_keeps_codes_where_it_can_and_maps_the_analog_value_where_not() -> None:
     y8 = np.array([[0, 128, 255]], np.uint8)
     limited10 = VideoLayout("yuv422p10le", 3, 1, 10, (1, 2), "limited")

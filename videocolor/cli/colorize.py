@@ -11,7 +11,7 @@ from typing import Any
 
 from videocolor.batch.inputs import is_pattern
 from videocolor.errors import InputError, OutputError
-from videocolor.io.files import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+from videocolor.io.files import IMAGE_SUFFIXES, VIDEO_SUFFIXES, is_sequence_pattern
 
 __all__ = ["options_from_args", "parse_time", "register"]
 
@@ -211,9 +211,10 @@ def run(args: argparse.Namespace) -> int:
     src, dst = args.input[0], args.output
     if not src.exists():
         raise InputError(f"input not found: {src}")
-    sequence = src.is_dir() and dst.suffix.lower() in VIDEO_SUFFIXES  # scans/frames into a video file
+    # Scans/frames into a video file or an image sequence (a name with a frame field: reel_%06d.png).
+    sequence = src.is_dir() and (dst.suffix.lower() in VIDEO_SUFFIXES or is_sequence_pattern(dst))
     if args.fps is not None and not sequence:
-        raise InputError("--fps applies to a folder of images colorized into a video file")
+        raise InputError("--fps applies to a folder of images colorized into a video or image sequence")
     if src.is_dir() and not sequence:
         if dst.exists() and not dst.is_dir():
             raise OutputError(f"input is a folder, so the output must be a folder: {dst}")

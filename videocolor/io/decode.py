@@ -14,9 +14,10 @@ from videocolor.io.probe import MediaInfo, open_input
 
 __all__ = ["DecodedFrame", "decode_frames", "plane_array", "time_window"]
 
-# Non-YUV sources (RGB, palette, Bayer) are reduced to luma by swscale with the probed matrix, full range.
-_SWS_MATRIX = {"bt601": "ITU601", "bt709": "ITU709", "bt2020": "BT2020"}
-_SWS_RANGE = {"limited": "MPEG", "full": "JPEG"}
+# swscale's names for a matrix and a range (PyAV's reformat takes them). Non-YUV sources (RGB, palette,
+# Bayer) are reduced to luma by swscale with the probed matrix, full range.
+SWS_MATRIX = {"bt601": "ITU601", "bt709": "ITU709", "bt2020": "BT2020"}
+SWS_RANGE = {"limited": "MPEG", "full": "JPEG"}
 
 
 @dataclass
@@ -45,7 +46,7 @@ def _luma_of_frame(frame: av.VideoFrame, info: MediaInfo) -> tuple[np.ndarray, i
         deep = frame.format.components[0].bits > 8
         frame = frame.reformat(
             format="yuv444p16le" if deep else "yuv444p",
-            dst_colorspace=_SWS_MATRIX[info.matrix],
+            dst_colorspace=SWS_MATRIX[info.matrix],
             dst_color_range="JPEG",
         )
     elif frame.format.name.endswith("be"):  # big-endian samples (16-bit PNG, DPX): to this machine's order
@@ -137,8 +138,8 @@ def decode_rgb(info: MediaInfo) -> Iterator[np.ndarray]:
             for frame in container.decode(stream):
                 yield frame.to_ndarray(
                     format="rgb24",
-                    src_colorspace=_SWS_MATRIX[info.matrix],
-                    src_color_range=_SWS_RANGE[info.color_range],
+                    src_colorspace=SWS_MATRIX[info.matrix],
+                    src_color_range=SWS_RANGE[info.color_range],
                 )
         except av.error.FFmpegError as exc:
             raise InputError(f"corrupt video data in {info.path}: {exc.strerror or exc}") from None

@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 from collections import Counter
 from collections.abc import Collection
 from pathlib import Path
 
 from videocolor.errors import InputError
 
-__all__ = ["IMAGE_SUFFIXES", "SEQUENCE_SUFFIXES", "VIDEO_SUFFIXES", "image_glob", "media_files"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "SEQUENCE_SUFFIXES",
+    "VIDEO_SUFFIXES",
+    "image_glob",
+    "is_sequence_pattern",
+    "media_files",
+    "pattern_glob",
+]
 
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".jp2", ".pgm", ".ppm"}
@@ -46,3 +55,25 @@ def image_glob(folder: Path) -> str:
     if not suffixes:
         raise InputError(f"no images ({', '.join(sorted(SEQUENCE_SUFFIXES))}) in {folder}")
     return f"{glob.escape(str(folder))}/*{glob.escape(suffixes.most_common(1)[0][0])}"
+
+
+# A frame-number field in an output name, as FFmpeg's image2 muxer fills it: %d or %0Nd.
+_FRAME_FIELD = re.compile(r"%(0\d+)?d")
+
+
+def is_sequence_pattern(path: Path) -> bool:
+    """An output name such as `scans/reel1_%06d.png`: one frame-number field, an image suffix."""
+    return (
+        len(_FRAME_FIELD.findall(path.name.replace("%%", ""))) == 1
+        and path.suffix.lower() in SEQUENCE_SUFFIXES
+    )
+
+
+def pattern_glob(path: Path) -> str:
+    """The glob of the files a sequence pattern names (%06d: six digits, %d: any number of them)."""
+    match = _FRAME_FIELD.search(path.name)
+    assert match is not None, path
+    width = int(match.group(1) or 0)
+    digits = "[0-9]" * width if width else "[0-9]*"
+    head, tail = (part.replace("%%", "%") for part in (path.name[: match.start()], path.name[match.end() :]))
+    return str(Path(glob.escape(str(path.parent))) / f"{glob.escape(head)}{digits}{glob.escape(tail)}")

@@ -11,6 +11,7 @@ import av
 import numpy as np
 
 from videocolor.errors import OutputError
+from videocolor.io.files import is_sequence_pattern
 from videocolor.io.probe import MediaInfo
 
 if TYPE_CHECKING:  # videocolor.color loads torch, which the io package does not need
@@ -20,6 +21,11 @@ __all__ = ["VideoLayout", "choose_layout", "container_for"]
 
 # ProRes has no full-range flag: decoders read its codes as video (limited) range.
 _VIDEO_RANGE_ONLY = {"prores_ks", "prores_aw"}
+# Image sequences' encoders: RGB, what image readers take (few read TIFF's or DPX's YCbCr).
+_IMAGE_CODECS = {"png", "tiff", "dpx"}
+# RGB formats to use where the encoder takes no planar YUV (or is one of those), by whether the input is
+# deeper than 8 bits.
+_RGB_FORMATS = {True: ("rgb48le", "rgb48be", "rgb24"), False: ("rgb24", "rgb48le", "rgb48be")}
 _EVEN_ONLY = {"libx264", "libx265"}  # their chroma subsampling needs even frame sizes
 
 
@@ -33,6 +39,9 @@ class VideoLayout:
     bits: int
     chroma_size: tuple[int, int]  # (h, w) of each chroma plane
     color_range: Range  # the input's, unless the codec has video range only
+    # An RGB-only encoder's format (PNG, TIFF, DPX: image sequences); the planes are then 4:4:4 YUV,
+    # converted by the writer.
+    encoder_pix_fmt: str | None = None
 
     @property
     def dtype(self) -> type:
@@ -45,7 +54,9 @@ _SUFFIX_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matrosk
 
 
 def container_for(path: Path, container: str | None = None) -> str:
-    """FFmpeg output format name for `path` (or the explicit `container`)."""
+    """FFmpeg output format name for `path` (or the explicit `container`); image2 for a sequence pattern."""
+    if container is None and is_sequence_pattern(path):
+        return "image2"
     name = container or _SUFFIX_FORMATS.get(path.suffix.lower())
     if name is None:
         suffix = path.suffix.lower().lstrip(".")
@@ -78,6 +89,7 @@ def choose_layout(info: MediaInfo, codec: str, pix_fmt: str | None) -> VideoLayo
     (8-bit 4:2:0 into ProRes becomes 10-bit 4:2:2). x264/x265 cannot subsample an odd width or height, so
     odd sizes get 4:4:4 there (the size is never changed)."""
     supported = [f.name for f in (_encoder_for(codec).video_formats or [])]
+    encoder_pix_fmt = None
     odd = codec in _EVEN_ONLY and (info.width % 2 or info.height % 2)
     if pix_fmt is None:
         sub = {(1, 1): "444", (2, 1): "422"}.get(info.chroma_subsampling, "420") if info.is_yuv else "420"
@@ -88,6 +100,9 @@ def choose_layout(info: MediaInfo, codec: str, pix_fmt: str | None) -> VideoLayo
         candidates = [f"yuv{s}p{d}" for d in depths for s in (sub, "420")]
         candidates += [f"yuv{s}p{d}" for d in depths for s in ("422", "444")]
         pix_fmt = next((c for c in candidates if not supported or c in supported), None)
+        rgb = next((f for f in _RGB_FORMATS[info.bit_depth > 8] if f in supported), None)
+        if (pix_fmt is None or codec in _IMAGE_CODECS) and rgb is not None:
+            pix_fmt, encoder_pix_fmt = ("yuv444p16le" if "48" in rgb else "yuv444p"), rgb
         if pix_fmt is None:
             raise OutputError(
                 f"encoder {codec} takes no planar YUV ({', '.join(supported)}): choose another --codec, "
@@ -107,6 +122,5 @@ def choose_layout(info: MediaInfo, codec: str, pix_fmt: str | None) -> VideoLayo
         )
     chroma = fmt.components[1]
     value_range = "limited" if codec in _VIDEO_RANGE_ONLY else info.color_range
-    return VideoLayout(
-        pix_fmt, info.width, info.height, fmt.components[0].bits, (chroma.height, chroma.width), value_range
-    )
+    bits, chroma_size = fmt.components[0].bits, (chroma.height, chroma.width)
+    return VideoLayout(pix_fmt, info.width, info.height, bits, chroma_size, value_range, encoder_pix_fmt)

@@ -17,7 +17,7 @@ import numpy as np
 
 from videocolor.errors import OutputError
 from videocolor.io.chapters import window_chapters
-from videocolor.io.decode import plane_array
+from videocolor.io.decode import SWS_MATRIX, SWS_RANGE, plane_array
 from videocolor.io.hdr import encoder_params
 from videocolor.io.layout import choose_layout, container_for
 from videocolor.io.probe import _MATRIX_NAMES, _PRIMARIES_NAMES, _TRANSFER_NAMES, MediaInfo, open_input
@@ -50,6 +50,7 @@ _DEFAULT_PRESET = {"libx264": "veryfast", "libx265": "fast"}
 _SAR_IN_BITSTREAM = {"libx264", "libx265", "mpeg4", "mpeg2video"}
 # x264's flag for the field shown first, by the source's field order (coded first, shown first).
 _X264_FIELDS = {"tt": "tff", "bt": "tff", "bb": "bff", "tb": "bff"}
+_IMAGE_ENCODERS = {".png": "png", ".tif": "tiff", ".tiff": "tiff", ".dpx": "dpx"}  # image sequences' frames
 _INTERLEAVE_S = 0.5  # copy side-stream packets up to this far ahead of the last video packet
 # Container metadata the muxer writes itself.
 _DROP_METADATA = {"encoder", "major_brand", "minor_version", "compatible_brands"}
@@ -192,7 +193,8 @@ class MediaWriter:
             stream = out.add_stream(codec, rate=info.fps)
         except ValueError:
             raise OutputError(f"{out.format.name} output does not take {codec} video") from None
-        stream.width, stream.height, stream.pix_fmt = info.width, info.height, self.layout.pix_fmt
+        stream.width, stream.height = info.width, info.height
+        stream.pix_fmt = self.layout.encoder_pix_fmt or self.layout.pix_fmt
         ctx = stream.codec_context
         ctx.time_base = info.time_base
         stream.time_base = info.time_base
@@ -263,7 +265,15 @@ class MediaWriter:
 
     def _default_codec(self) -> str:
         """H.264 where the container takes it; AVI gets FFmpeg's own choice, MPEG-4 Part 2: AVI stores no
-        pts, and FFmpeg's readers label each H.264 frame there with the next frame's time."""
+        pts, and FFmpeg's readers label each H.264 frame there with the next frame's time. An image
+        sequence: the encoder of its suffix."""
+        if self._out.format.name == "image2":
+            suffix = self.path.suffix.lower()
+            if suffix not in _IMAGE_ENCODERS:
+                raise OutputError(
+                    f"image sequences are written as {', '.join(_IMAGE_ENCODERS)}, not {suffix}"
+                )
+            return _IMAGE_ENCODERS[suffix]
         default = self._out.default_video_codec
         if self._out.format.name != "avi" and self._accepts("h264"):
             return "libx264"
@@ -277,6 +287,10 @@ class MediaWriter:
     def _setup_side_streams(self) -> None:
         info = self.info
         if not info.audio and not info.subtitles:
+            return
+        if self._out.format.name == "image2":
+            self._warn(f"{len(info.audio) + len(info.subtitles)} audio/subtitle stream(s) not written: an"
+                       " image sequence holds pictures only")  # fmt: skip
             return
         side = open_input(info.path, info.sequence_fps)
         self._side = side
@@ -355,6 +369,12 @@ class MediaWriter:
         frame.color_primaries, frame.color_trc = ctx.color_primaries, ctx.color_trc
         for i, plane in enumerate(planes):
             plane_array(frame, i, self.layout.dtype)[...] = plane
+        if self.layout.encoder_pix_fmt is not None:  # an RGB-only encoder: 4:4:4 to RGB, exact matrix
+            frame = frame.reformat(
+                format=self.layout.encoder_pix_fmt,
+                src_colorspace=SWS_MATRIX[self.info.matrix],
+                src_color_range=SWS_RANGE[self.layout.color_range],
+            )
         frame.pts = pts - self._offset
         frame.duration = duration
         frame.time_base = self.info.time_base

@@ -1,13 +1,17 @@
-"""Output files appear complete or not at all: write to a temporary name beside them, rename at the end."""
+"""Output files appear complete or not at all: write to a temporary name beside them, rename at the end
+(an image sequence: into a temporary folder beside them, its files moved into place at the end)."""
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from videocolor.errors import OutputError
+from videocolor.io.files import is_sequence_pattern, pattern_glob
 
 __all__ = ["atomic_output", "check_output"]
 
@@ -26,6 +30,10 @@ def check_output(dst: Path, *, overwrite: bool, inputs: Sequence[Path] = ()) -> 
         raise OutputError(f"output folder is not writable: {parent}")
     if dst.exists() and not overwrite:
         raise OutputError(f"output exists: {dst} (use --overwrite to replace it)")
+    if is_sequence_pattern(dst) and not overwrite and (found := sorted(glob.glob(pattern_glob(dst)))):
+        raise OutputError(
+            f"output exists: {found[0]} and {len(found) - 1} more (use --overwrite to replace them)"
+        )
 
 
 @contextmanager
@@ -34,6 +42,10 @@ def atomic_output(dst: str | Path, *, overwrite: bool = False, inputs: Sequence[
     error or interrupt delete it, so nothing half-written is ever left at `dst`."""
     dst = Path(dst)
     check_output(dst, overwrite=overwrite, inputs=inputs)
+    if is_sequence_pattern(dst):
+        with _atomic_sequence(dst) as tmp:
+            yield tmp
+        return
     tmp = dst.with_name(f".{dst.stem}.partial-{os.getpid()}{dst.suffix}")
     try:
         yield tmp
@@ -44,3 +56,24 @@ def atomic_output(dst: str | Path, *, overwrite: bool = False, inputs: Sequence[
         raise OutputError(str(exc).replace(str(tmp), str(dst))) from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def _atomic_sequence(dst: Path) -> Iterator[Path]:
+    """The pattern `dst` inside a temporary folder beside it; on success the files written there replace
+    the sequence at `dst` (frames of an earlier, longer one included), on any error the folder goes."""
+    folder = dst.parent / f".{dst.stem.replace('%', '')}.partial-{os.getpid()}"
+    folder.mkdir()
+    try:
+        yield folder / dst.name
+        written = sorted(folder.iterdir())
+        if not written:
+            raise OutputError(f"nothing was written for {dst}")
+        for old in glob.glob(pattern_glob(dst)):
+            os.unlink(old)
+        for path in written:
+            os.replace(path, dst.parent / path.name)
+    except OutputError as exc:
+        raise OutputError(str(exc).replace(str(folder / dst.name), str(dst))) from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -114,7 +114,7 @@ def colorize_video(
         seconds=time.perf_counter() - started,
         render_shape=(rh, rw),
         precision=colorizer.precision,
-        pix_fmt=writer.layout.pix_fmt,
+        pix_fmt=writer.layout.encoder_pix_fmt or writer.layout.pix_fmt,
         copied_streams=tuple(writer.copied),
         transcoded_streams=tuple(writer.transcoded),
         warnings=tuple(writer.warnings),
