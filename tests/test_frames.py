@@ -9,6 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -162,6 +163,14 @@ def test_cli_writes_the_report_folder_atomically(tmp_path: Path, capsys: pytest.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "report", "tiny.safetensors"]
     assert main([*args, "--every", "2", "--overwrite", "--quiet"]) == 0
     assert sum(f["selected"] for f in json.loads((out / "frames.json").read_text())["frames"]) == 3
+    (tmp_path / "scans").mkdir()  # a folder of scans, read as a video at --fps
+    for i, frame in enumerate(decode_frames(probe(clip))):
+        cv2.imwrite(str(tmp_path / "scans" / f"s{i:03d}.png"), frame.luma)
+    args[1] = str(tmp_path / "scans")
+    assert main([*args, "--fps", "12", "--time", "0.25", "--overwrite", "--quiet"]) == 0
+    assert [f["index"] for f in json.loads((out / "frames.json").read_text())["frames"] if f["selected"]] == [
+        3
+    ]
 
 
 def test_cli_window_times_and_bad_selections(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,8 +18,7 @@ def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from videocolor.config import config_to_dict
-    from videocolor.io import probe
-    from videocolor.pipeline import expected_frames, load_colorizer
+    from videocolor.pipeline import expected_frames, load_colorizer, probe_input
     from videocolor.report import FrameRecord, FrameShots, ReportWriter, Selection, run_debug, summary
 
     # The folder's --overwrite is not the video output's: frames writes no video.
@@ -33,7 +32,7 @@ def _run(args: argparse.Namespace) -> int:
     selection = Selection(tuple(args.frame), tuple(args.time), args.every, args.cuts)
     if selection.empty:
         selection = Selection(every=30, cuts=True)
-    info = probe(args.input)
+    info = probe_input(args.input, options)
     out: Path = args.out
     if out.exists() and not args.overwrite:
         raise OutputError(f"output exists: {out} (use --overwrite to replace it)")
@@ -91,7 +90,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "a contact sheet, frames.csv/json (every frame's numbers) and index.html (opens with no server). "
         "With no selection: every 30th frame and every scene cut.",
     )
-    p.add_argument("input", type=Path, help="video file")
+    p.add_argument("input", type=Path, help="video file, or a folder of images (scans) read as a video")
     p.add_argument("--out", type=Path, required=True, help="output folder (created)")
     p.add_argument(
         "--frame",
@@ -118,6 +117,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int)
     p.add_argument("--device", help="auto | cpu | cuda[:N]")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), help="the model's arithmetic")
+    p.add_argument("--fps", type=float, help="a folder of images (scans) read as a video: its rate (24)")
     p.add_argument("--start", type=parse_time, help="start time")
     p.add_argument("--duration", type=parse_time, help="length to process")
     p.add_argument("--smoothing", choices=("none", "ema", "flow"), help="temporal chroma smoothing")

@@ -11,7 +11,7 @@ from videocolor.pipeline.stages import (
     render_shape,
     threaded,
 )
-from videocolor.pipeline.video import ColorizeReport, colorize_video, expected_frames
+from videocolor.pipeline.video import ColorizeReport, colorize_video, expected_frames, probe_input
 
 __all__ = [
     "PRESET_DIR",
@@ -29,6 +29,7 @@ __all__ = [
     "load_colorizer",
     "load_options",
     "ordered_map",
+    "probe_input",
     "render_shape",
     "resolve_device",
     "threaded",

@@ -59,6 +59,11 @@ def expected_frames(info: MediaInfo, options: ColorizeOptions) -> int | None:
     return max(0, round(total * info.fps)) if total is not None else None
 
 
+def probe_input(src: Path, options: ColorizeOptions) -> MediaInfo:
+    """probe() of a video file, or of a folder of images read as a video at `options.sequence_fps`."""
+    return probe(src, frame_rate(options.sequence_fps) if src.is_dir() else None)
+
+
 def colorize_video(
     src: str | Path,
     dst: str | Path,
@@ -74,7 +79,7 @@ def colorize_video(
     src, dst = Path(src), Path(dst)
     check_output(dst, overwrite=options.overwrite, inputs=[src])
     container_for(dst, options.encode.container)
-    info = probe(src, frame_rate(options.sequence_fps) if src.is_dir() else None)
+    info = probe_input(src, options)
     colorizer = colorizer or load_colorizer(options, kind="video")
     window = time_window(info, options.start, options.duration)
     expected = expected_frames(info, options)
