@@ -13,7 +13,15 @@ from media import duration_of, make_audio_only, make_clip, read_attachments, rea
 from test_io_hdr import P3
 
 from videocolor.errors import InputError, OutputError
-from videocolor.io import EncodeOptions, MediaWriter, atomic_output, decode_frames, probe, time_window
+from videocolor.io import (
+    EncodeOptions,
+    MediaWriter,
+    atomic_output,
+    check_output,
+    decode_frames,
+    probe,
+    time_window,
+)
 from videocolor.io.hdr import LightLevel
 
 
@@ -370,6 +378,10 @@ def test_an_image_sequence_appears_whole_replaces_an_earlier_one_or_leaves_nothi
     with pytest.raises(OutputError, match=r"output exists: .*reel_001.png and 14 more"), atomic_output(dst):
         pass
     write(12)  # frames 13-15 of the earlier, longer sequence go too
+    with pytest.raises(OutputError, match="output frames would go among the input's"):
+        check_output(tmp_path / "colour_%03d.png", overwrite=True, inputs=[tmp_path])  # scans -> their folder
+    with pytest.raises(OutputError, match="output frames would go among the input's"):
+        check_output(dst, overwrite=True, inputs=[tmp_path / "reel_005.png"])
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"reel_{i:03d}.png" for i in range(1, 13)]
     with pytest.raises(RuntimeError), atomic_output(dst, overwrite=True) as tmp:
         Path(str(tmp) % 1).write_bytes(b"half")

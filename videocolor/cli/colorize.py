@@ -37,7 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Colorize a video (every frame, timestamp, audio and subtitle track kept; the output's "
         "luma is the input's), a photo, or every photo in a folder (-o is then a folder). A folder of "
         "images with a video file as -o (e.g. film scans into reel.mkv) is an image sequence: its images "
-        "in name order, at --fps.",
+        "in name order, at --fps. An -o name with a frame field (frames/reel_%06d.png, .tif, .dpx) "
+        "writes numbered images.",
     )
     p.add_argument(
         "input",
@@ -75,7 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--fps",
         type=float,
-        help="frame rate of a folder of images (film scans, frames) colorized into a video file (default 24)",
+        help="frame rate of a folder of images (film scans) colorized as a video (default 24)",
     )
     p.add_argument("--start", type=parse_time, help="start time (seconds or [HH:]MM:SS[.ms])")
     p.add_argument("--duration", type=parse_time, help="length to colorize")

@@ -21,6 +21,8 @@ def check_output(dst: Path, *, overwrite: bool, inputs: Sequence[Path] = ()) -> 
     for src in inputs:
         if dst.resolve() == src.resolve() or (dst.exists() and src.exists() and dst.samefile(src)):
             raise OutputError(f"output path is the input: {dst}")
+        if is_sequence_pattern(dst) and src.resolve() in (dst.parent.resolve(), *_matches(dst)):
+            raise OutputError(f"output frames would go among the input's: {dst} (choose another folder)")
     if dst.is_dir():
         raise OutputError(f"output is a folder: {dst}")
     parent = dst.parent
@@ -30,10 +32,15 @@ def check_output(dst: Path, *, overwrite: bool, inputs: Sequence[Path] = ()) -> 
         raise OutputError(f"output folder is not writable: {parent}")
     if dst.exists() and not overwrite:
         raise OutputError(f"output exists: {dst} (use --overwrite to replace it)")
-    if is_sequence_pattern(dst) and not overwrite and (found := sorted(glob.glob(pattern_glob(dst)))):
+    if is_sequence_pattern(dst) and not overwrite and (found := _matches(dst)):
         raise OutputError(
             f"output exists: {found[0]} and {len(found) - 1} more (use --overwrite to replace them)"
         )
+
+
+def _matches(pattern: Path) -> list[Path]:
+    """The files an image sequence's name pattern names, in order."""
+    return sorted(Path(p).resolve() for p in glob.glob(pattern_glob(pattern)))
 
 
 @contextmanager
@@ -69,8 +76,8 @@ def _atomic_sequence(dst: Path) -> Iterator[Path]:
         written = sorted(folder.iterdir())
         if not written:
             raise OutputError(f"nothing was written for {dst}")
-        for old in glob.glob(pattern_glob(dst)):
-            os.unlink(old)
+        for old in _matches(dst):
+            old.unlink()
         for path in written:
             os.replace(path, dst.parent / path.name)
     except OutputError as exc:
