@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import glob
 import itertools
 from collections.abc import Callable
@@ -125,6 +126,9 @@ def open_input(path: str | Path, sequence_fps: Fraction | None = None) -> av.con
         options = {"pattern_type": "glob", "framerate": str(sequence_fps)}
         return av.open(image_glob(p), format="image2", options=options)
     except av.error.FFmpegError as exc:
+        if sequence_fps is not None and exc.errno == errno.ENOSYS:  # FFmpeg built without glob(): Windows
+            message = f"this FFmpeg cannot read a folder of images as a video (it has no glob patterns): {p}"
+            raise InputError(message) from None
         raise InputError(f"not a readable media file: {p} ({exc.strerror or exc})") from None
 
 
