@@ -21,7 +21,7 @@ from videocolor.io import DecodedFrame, MediaInfo, MediaWriter, decode_frames, p
 from videocolor.pipeline import (
     ColorizeOptions,
     Colorizer,
-    colorize_frames,
+    colorize_decoded,
     load_colorizer,
     load_options,
     weights_path,
@@ -119,14 +119,8 @@ def _colorize_segment(
     lookahead = options.smoothing.window if options.smoothing.backward_pass else 0
     count = 0
     with MediaWriter(tmp, info, options.encode, copy_streams=False) as writer:
-        frames = colorize_frames(
-            _segment_frames(task, info, lookahead),
-            colorizer,
-            layout=writer.layout,
-            matrix=info.matrix,
-            value_range=info.color_range,
-            smoothing=options.smoothing,
-            queue_size=options.queue_size,
+        frames = colorize_decoded(
+            _segment_frames(task, info, lookahead), info, options, colorizer, writer.layout
         )
         with closing(frames):  # on error, stop the stage threads before the writer is aborted
             for frame in frames:

@@ -11,7 +11,13 @@ from videocolor.pipeline.stages import (
     render_shape,
     threaded,
 )
-from videocolor.pipeline.video import ColorizeReport, colorize_video, expected_frames, probe_input
+from videocolor.pipeline.video import (
+    ColorizeReport,
+    colorize_decoded,
+    colorize_video,
+    expected_frames,
+    probe_input,
+)
 
 __all__ = [
     "PRESET_DIR",
@@ -20,6 +26,7 @@ __all__ = [
     "Colorizer",
     "OutputFrame",
     "autocast_dtype",
+    "colorize_decoded",
     "colorize_frames",
     "colorize_image",
     "colorize_images",

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 from videocolor.errors import InputError
 from videocolor.io import (
+    DecodedFrame,
     MediaInfo,
     MediaWriter,
+    VideoLayout,
     atomic_output,
     check_output,
     container_for,
@@ -22,9 +24,16 @@ from videocolor.io import (
 from videocolor.io.timecode import frame_rate
 from videocolor.pipeline.model import load_colorizer
 from videocolor.pipeline.options import ColorizeOptions
-from videocolor.pipeline.stages import Colorizer, colorize_frames, render_shape
+from videocolor.pipeline.stages import Colorizer, OutputFrame, colorize_frames, render_shape
 
-__all__ = ["ColorizeReport", "Progress", "colorize_video", "expected_frames"]
+__all__ = [
+    "ColorizeReport",
+    "Progress",
+    "colorize_decoded",
+    "colorize_video",
+    "expected_frames",
+    "probe_input",
+]
 
 Progress = Callable[[int, int | None], None]  # (frames done, frames expected or None)
 
@@ -64,6 +73,26 @@ def probe_input(src: Path, options: ColorizeOptions) -> MediaInfo:
     return probe(src, frame_rate(options.sequence_fps) if src.is_dir() else None)
 
 
+def colorize_decoded(
+    frames: Iterable[DecodedFrame],
+    info: MediaInfo,
+    options: ColorizeOptions,
+    colorizer: Colorizer,
+    layout: VideoLayout,
+) -> Iterator[OutputFrame]:
+    """colorize_frames for frames decoded from `info`'s file, with its matrix and range and the options'
+    smoothing (the one call a whole file and a batch segment share)."""
+    return colorize_frames(
+        frames,
+        colorizer,
+        layout=layout,
+        matrix=info.matrix,
+        value_range=info.color_range,
+        smoothing=options.smoothing,
+        queue_size=options.queue_size,
+    )
+
+
 def colorize_video(
     src: str | Path,
     dst: str | Path,
@@ -87,14 +116,8 @@ def colorize_video(
     with atomic_output(dst, overwrite=options.overwrite, inputs=[src]) as tmp:
         writer = MediaWriter(tmp, info, options.encode, window=window)
         try:
-            frames = colorize_frames(
-                decode_frames(info, window=window),
-                colorizer,
-                layout=writer.layout,
-                matrix=info.matrix,
-                value_range=info.color_range,
-                smoothing=options.smoothing,
-                queue_size=options.queue_size,
+            frames = colorize_decoded(
+                decode_frames(info, window=window), info, options, colorizer, writer.layout
             )
             count = 0
             with closing(frames):  # on error or Ctrl-C, stop the stage threads before cleaning up
