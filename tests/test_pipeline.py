@@ -267,6 +267,16 @@ def test_a_video_into_an_image_sequence_is_numbered_rgb_frames_with_its_luma(
         assert np.abs((y * 219 + 16) * unit - luma).mean() / unit < 0.6  # the input's luma, to rounding
 
 
+@pytest.mark.parametrize("names", [["f9", "f10", "f11"], ["take_a", "take_b", "take_d"]])
+def test_scans_are_read_in_frame_number_order_else_name_order(tmp_path: Path, names: list[str]) -> None:
+    folder = tmp_path / "100% scans"  # a printf pattern's % in the folder's name
+    folder.mkdir()
+    for k, name in enumerate(names):  # each frame's gray level says its place
+        cv2.imwrite(str(folder / f"{name}.png"), np.full((16, 16), 40 * (k + 1), np.uint8))
+    info = probe(folder, Fraction(24))
+    assert [int(f.luma[0, 0]) for f in decode_frames(info)] == [40, 80, 120] and info.frame_count == 3
+
+
 def test_output_luma_keeps_codes_where_it_can_and_maps_the_analog_value_where_not() -> None:
     y8 = np.array([[0, 128, 255]], np.uint8)
     limited10 = VideoLayout("yuv422p10le", 3, 1, 10, (1, 2), "limited")

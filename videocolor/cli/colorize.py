@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Colorize a video (every frame, timestamp, audio and subtitle track kept; the output's "
         "luma is the input's), a photo, or every photo in a folder (-o is then a folder). A folder of "
         "images with a video file as -o (e.g. film scans into reel.mkv) is an image sequence: its images "
-        "in name order, at --fps. An -o name with a frame field (frames/reel_%06d.png, .tif, .dpx) "
+        "in frame-number order, at --fps. An -o name with a frame field (frames/reel_%06d.png, .tif, .dpx) "
         "writes numbered images.",
     )
     p.add_argument(

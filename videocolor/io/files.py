@@ -8,6 +8,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 
 from videocolor.errors import InputError
@@ -16,7 +17,8 @@ __all__ = [
     "IMAGE_SUFFIXES",
     "SEQUENCE_SUFFIXES",
     "VIDEO_SUFFIXES",
-    "image_glob",
+    "ImageSequence",
+    "image_sequence",
     "is_sequence_pattern",
     "media_files",
     "pattern_glob",
@@ -48,15 +50,55 @@ def media_files(folder: Path, suffixes: Collection[str], skip: Path | None = Non
     return found
 
 
-def image_glob(folder: Path) -> str:
-    """A glob for the images directly in `folder` that share its most common image suffix (as spelled:
-    globs are case-sensitive), e.g. `scans/*.dpx`; its name is escaped. InputError if it holds none."""
-    suffixes = Counter(p.suffix for p in folder.iterdir() if p.suffix.lower() in SEQUENCE_SUFFIXES)
-    if not suffixes:
+@dataclass(frozen=True)
+class ImageSequence:
+    """How FFmpeg's image2 demuxer reads a folder's images: `pattern` with its `options`, `frames` images."""
+
+    pattern: str
+    options: dict[str, str]
+    frames: int
+
+
+def image_sequence(folder: Path) -> ImageSequence:
+    """The images directly in `folder` that share its most common image suffix (as spelled). Numbered with
+    one prefix and no gaps (scans: reel_0086400.dpx, ...; or f1 ... f10), in number order through a printf
+    pattern, which every FFmpeg reads; else in name order through a glob (not in FFmpeg's Windows builds).
+    InputError if the folder holds no images."""
+    files = [p.name for p in folder.iterdir() if p.suffix.lower() in SEQUENCE_SUFFIXES]
+    if not files:
         raise InputError(f"no images ({', '.join(sorted(SEQUENCE_SUFFIXES))}) in {folder}")
-    return f"{glob.escape(str(folder))}/*{glob.escape(suffixes.most_common(1)[0][0])}"
+    suffix = Counter(Path(f).suffix for f in files).most_common(1)[0][0]
+    names = [f for f in files if f.endswith(suffix)]
+    field = _number_field([_NUMBERED.fullmatch(n[: -len(suffix)]) for n in names])
+    if field is not None:
+        head, digits, first = field
+        name = f"{head.replace('%', '%%')}{digits}{suffix.replace('%', '%%')}"  # %% is a literal % there
+        pattern = os.path.join(str(folder).replace("%", "%%"), name)
+        return ImageSequence(pattern, {"pattern_type": "sequence", "start_number": str(first)}, len(names))
+    pattern = f"{glob.escape(str(folder))}/*{glob.escape(suffix)}"
+    return ImageSequence(pattern, {"pattern_type": "glob"}, len(names))
 
 
+def _number_field(matches: list[re.Match[str] | None]) -> tuple[str, str, int] | None:
+    """(prefix, printf field, first number) where every name is the prefix and a number, without gaps:
+    %0Nd if all have N digits, %d if none is zero-padded."""
+    if not all(matches):
+        return None
+    heads = {m.group(1) for m in matches if m}
+    runs = [m.group(2) for m in matches if m]
+    numbers = sorted(int(r) for r in runs)
+    if len(heads) != 1 or numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+        return None
+    widths = {len(r) for r in runs}
+    if len(widths) == 1:
+        return heads.pop(), f"%0{widths.pop()}d", numbers[0]
+    if not any(r.startswith("0") and len(r) > 1 for r in runs):
+        return heads.pop(), "%d", numbers[0]
+    return None
+
+
+# A file name's last run of digits (a frame number) and what comes before it.
+_NUMBERED = re.compile(r"(.*?)(\d+)")
 # A frame-number field in an output name, as FFmpeg's image2 muxer fills it: %d or %0Nd.
 _FRAME_FIELD = re.compile(r"%(0\d+)?d")
 

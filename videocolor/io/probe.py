@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import errno
-import glob
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ import av
 from av.sidedata.sidedata import Type as SideData
 
 from videocolor.errors import InputError
-from videocolor.io.files import image_glob
+from videocolor.io.files import image_sequence
 from videocolor.io.hdr import LightLevel, MasteringDisplay, parse_light_level, parse_mastering_display
 
 if TYPE_CHECKING:  # videocolor.color loads torch, which probing does not need
@@ -114,7 +113,7 @@ class MediaInfo:
 
 def open_input(path: str | Path, sequence_fps: Fraction | None = None) -> av.container.InputContainer:
     """Open a file for reading, or with `sequence_fps` a folder's images (film scans, frames) as a video
-    at that rate, in name order; every failure is a one-line InputError."""
+    at that rate (io.files.image_sequence); every failure is a one-line InputError."""
     p = Path(path)
     if not p.exists():
         raise InputError(f"input not found: {p}")
@@ -123,11 +122,14 @@ def open_input(path: str | Path, sequence_fps: Fraction | None = None) -> av.con
     try:
         if sequence_fps is None:
             return av.open(str(p))
-        options = {"pattern_type": "glob", "framerate": str(sequence_fps)}
-        return av.open(image_glob(p), format="image2", options=options)
+        sequence = image_sequence(p)
+        return av.open(
+            sequence.pattern, format="image2", options={**sequence.options, "framerate": str(sequence_fps)}
+        )
     except av.error.FFmpegError as exc:
         if sequence_fps is not None and exc.errno == errno.ENOSYS:  # FFmpeg built without glob(): Windows
-            message = f"this FFmpeg cannot read a folder of images as a video (it has no glob patterns): {p}"
+            message = (f"this FFmpeg reads a folder of images only where they are numbered without gaps (it "
+                       f"has no glob patterns): {p}")  # fmt: skip
             raise InputError(message) from None
         raise InputError(f"not a readable media file: {p} ({exc.strerror or exc})") from None
 
@@ -191,7 +193,7 @@ def probe(path: str | Path, sequence_fps: Fraction | None = None) -> MediaInfo:
             fps=Fraction(fps),
             time_base=Fraction(stream.time_base),
             start_pts=first.pts if first.pts is not None else stream.start_time,
-            frame_count=stream.frames or (len(glob.glob(image_glob(p))) if sequence_fps else None),
+            frame_count=stream.frames or (image_sequence(p).frames if sequence_fps else None),
             video_duration=_declared_duration(stream),
             pix_fmt=fmt.name,
             bit_depth=bits,

@@ -102,7 +102,7 @@ def colorize_video(
     colorizer: Colorizer | None = None,
 ) -> ColorizeReport:
     """Colorize `src` into `dst`: every frame with its own pts, the input's luma, audio and subtitles
-    copied. A folder `src` is an image sequence (its images in name order at `options.sequence_fps`).
+    copied. A folder `src` is an image sequence (io.files.image_sequence) at `options.sequence_fps`.
     Nothing appears at `dst` unless the whole file was written."""
     options = options or ColorizeOptions()
     src, dst = Path(src), Path(dst)
