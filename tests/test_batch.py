@@ -121,6 +121,23 @@ def test_index_packets_reads_keyframes_without_decoding(tmp_path: Path) -> None:
 # -- inputs ----------------------------------------------------------------------------------------
 
 
+def test_folders_of_scans_are_one_video_each(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    for rel in ("reel1/r_001.dpx", "reel1/r_002.dpx", "reel2/a/s_1.png", "reel2/notes.txt", ".hidden/x.png"):
+        (archive / rel).parent.mkdir(parents=True, exist_ok=True)
+        (archive / rel).write_bytes(b"x")
+    items = expand_inputs([str(archive)], tmp_path / "out")
+    assert [(i.input.relative_to(archive), i.output.relative_to(tmp_path / "out")) for i in items] == [
+        (Path("reel1"), Path("reel1.mkv")),
+        (Path("reel2/a"), Path("reel2/a.mkv")),
+    ]
+    (archive / "intro.mp4").write_bytes(b"x")  # a folder with videos: its videos, as before
+    assert [i.input.name for i in expand_inputs([str(archive)], tmp_path / "out")] == ["intro.mp4"]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no video files or folders of images"):
+        expand_inputs([str(tmp_path / "empty")], tmp_path / "o")
+
+
 def test_folder_tree_is_mirrored_and_outdir_inside_is_skipped(tmp_path: Path) -> None:
     src = tmp_path / "reels"
     (src / "a" / "b").mkdir(parents=True)

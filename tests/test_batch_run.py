@@ -8,12 +8,14 @@ import os
 import signal
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
-from media import make_clip, read_packets
+from media import make_clip, read_packets, read_video
 
 from videocolor.batch import SegmentOptions, expand_inputs, run_batch
 from videocolor.batch.executors import LocalExecutor
@@ -139,6 +141,31 @@ def test_a_removed_output_is_made_again_then_left_alone(
     assert cli_run(clip, out, tiny_weights, render_factor=6) == 1
     assert cli_run(clip, out, tiny_weights) == 0
     assert made.stat().st_mtime_ns == stamp
+
+
+def test_a_folder_of_scans_is_colorized_in_segments_into_one_video(
+    tiny_weights: Path, tmp_path: Path
+) -> None:
+    scans = tmp_path / "archive" / "reel1"
+    scans.mkdir(parents=True)
+    images = [
+        ((np.add.outer(np.arange(48), np.arange(64)) + 5 * i) % 256).astype(np.uint8) for i in range(36)
+    ]
+    for i, image in enumerate(images):
+        cv2.imwrite(str(scans / f"reel1_{86400 + i:07d}.png"), image)
+    out = tmp_path / "out"
+    items = expand_inputs([str(tmp_path / "archive")], out)
+    options = {**OPTIONS, "weights": str(tiny_weights), "sequence_fps": 24.0, "encode_crf": 0}
+    report = run_batch(items, out, LocalExecutor(), options=options, segment_options=SEGMENTS, progress=False)
+    assert report.failed == 0, report
+    with JobStore(out, lock=False) as store:
+        (item,) = store.items()
+        assert item.state == ItemState.DONE and len(store.segments(item.id)) == 2  # 1.5 s in ~1 s segments
+    video = read_video(out / "reel1.mkv")
+    assert video.pts == [Fraction(round(i * 1000 / 24), 1000) for i in range(36)]  # Matroska's milliseconds
+    assert all(
+        np.array_equal(a, b) for a, b in zip(images, video.luma, strict=True)
+    )  # lossless: code for code
 
 
 def test_bad_flags_are_one_error_before_the_job_starts(

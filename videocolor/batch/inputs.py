@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from videocolor.errors import InputError, OutputError
-from videocolor.io.files import VIDEO_SUFFIXES, media_files
+from videocolor.io.files import SEQUENCE_SUFFIXES, VIDEO_SUFFIXES, media_files
 
 __all__ = ["BatchItem", "expand_inputs", "is_manifest", "read_manifest"]
 
@@ -43,7 +43,9 @@ def is_pattern(text: str) -> bool:
 
 def expand_inputs(inputs: Sequence[str], outdir: str | Path) -> list[BatchItem]:
     """Files map to OUTDIR/name, a folder's videos to OUTDIR/<path inside the folder>, a glob's matches
-    to OUTDIR/<path below the glob's first wildcard>. Manifests are read with their own rules."""
+    to OUTDIR/<path below the glob's first wildcard>; in a folder without videos, each folder that holds
+    images (film scans; the folder itself too) is one video, OUTDIR/<path inside the folder>.mkv (the
+    folder itself: OUTDIR/<its name>.mkv). Manifests are read with their own rules."""
     out = Path(outdir).resolve()
     items: list[BatchItem] = []
     for text in inputs:
@@ -61,15 +63,29 @@ def expand_inputs(inputs: Sequence[str], outdir: str | Path) -> list[BatchItem]:
         path = Path(text).resolve()
         if path.is_dir():
             videos = media_files(path, VIDEO_SUFFIXES, skip=out)
-            if not videos:
-                raise InputError(f"no video files in {text}")
+            scans = [] if videos else _scan_folders(path, skip=out)
+            if not videos and not scans:
+                raise InputError(f"no video files or folders of images in {text}")
             items += [BatchItem(p, out / p.relative_to(path)) for p in videos]
+            # A folder of scans is one video: OUTDIR/<its path inside the folder>.mkv.
+            items += [BatchItem(f, out / f.relative_to(path).parent / f"{f.name}.mkv") for f in scans]
         elif path.is_file():
             items.append(BatchItem(path, out / path.name))
         else:
             raise InputError(f"input not found: {text}")
     _check_outputs(items)
     return items
+
+
+def _scan_folders(root: Path, skip: Path) -> list[Path]:
+    """The folders under `root` (itself included) that directly hold images, in name order; hidden ones and
+    `skip` (the output folder) left out."""
+    found = []
+    for here, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and Path(here, d) != skip)
+        if any(Path(f).suffix.lower() in SEQUENCE_SUFFIXES and not f.startswith(".") for f in files):
+            found.append(Path(here))
+    return found
 
 
 def read_manifest(path: str | Path, outdir: str | Path | None = None) -> list[BatchItem]:
@@ -111,8 +127,10 @@ def read_manifest(path: str | Path, outdir: str | Path | None = None) -> list[Ba
         src_path = (here / src).resolve()
         if dst is not None:
             dst_path = (here / str(dst)).resolve() if outdir is None else (Path(outdir) / str(dst)).resolve()
-        elif outdir is not None:
-            dst_path = Path(outdir).resolve() / src_path.name
+        elif outdir is not None:  # a folder of scans becomes a video
+            dst_path = Path(outdir).resolve() / (
+                f"{src_path.name}.mkv" if src_path.is_dir() else src_path.name
+            )
         else:
             raise InputError(f"{path}:{n}: no 'output' and no -o OUTDIR")
         items.append(BatchItem(src_path, dst_path, options))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -87,12 +88,13 @@ def plan_segments(
     return segments
 
 
-def detect_scene_cuts(path: str | Path) -> list[int]:
-    """Pts of the frames that start a new shot, by the smoother's own detector on (subsampled) luma."""
+def detect_scene_cuts(path: str | Path, sequence_fps: Fraction | None = None) -> list[int]:
+    """Pts of the frames that start a new shot, by the smoother's own detector on (subsampled) luma.
+    `sequence_fps`: `path` is a folder of images (see videocolor.io.open_input)."""
     from videocolor.io import decode_frames, probe
     from videocolor.temporal import SceneCutDetector
 
-    info = probe(path)
+    info = probe(path, sequence_fps)
     detector = SceneCutDetector()
     cuts = []
     scale = float((1 << info.bit_depth) - 1)

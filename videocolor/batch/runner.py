@@ -23,7 +23,7 @@ from videocolor.batch.inputs import BatchItem
 from videocolor.batch.plan import SegmentOptions, detect_scene_cuts, plan_segments
 from videocolor.batch.status import print_table
 from videocolor.batch.store import ItemRow, ItemState, JobStore, SegmentState, fingerprint_of
-from videocolor.batch.worker import SegmentTask, colorize_options
+from videocolor.batch.worker import SegmentTask, sequence_fps
 from videocolor.errors import VideocolorError
 from videocolor.io import index_packets, join_parts, partial_path
 
@@ -149,7 +149,7 @@ class _Driver:
 
     def plan(self, row: ItemRow, options: dict[str, Any]) -> None:
         source, output = Path(row.input), Path(row.output)
-        if not source.is_file():
+        if not source.exists():
             raise VideocolorError(f"input not found: {source}")
         if output.exists() and not self.overwrite:
             raise VideocolorError(f"output exists (use --overwrite): {output}")
@@ -157,9 +157,9 @@ class _Driver:
             output.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise VideocolorError(f"cannot create {output.parent}: {exc.strerror}") from None
-        colorize_options(options)
-        index = index_packets(source)
-        preferred = detect_scene_cuts(source) if self.segment_options.scene_cuts else ()
+        rate = sequence_fps(source, options)  # checks the options too
+        index = index_packets(source, rate)
+        preferred = detect_scene_cuts(source, rate) if self.segment_options.scene_cuts else ()
         segments = plan_segments(index, self.segment_options, preferred=preferred)
         self.store.plan_item(row.id, [(s.start_pts, s.end_pts, s.warmup_pts, s.frames) for s in segments])
 
@@ -214,6 +214,7 @@ class _Driver:
                 [Path(s.part or "") for s in segments],
                 Path(row.output),
                 on_packet=lambda: crash_point("assembly-packet"),
+                sequence_fps=sequence_fps(row.input, row.options),
             )
         except (VideocolorError, OSError) as exc:
             self.fail(row, _one_line(exc))

@@ -354,6 +354,16 @@ def _segment(row: sqlite3.Row) -> SegmentRow:
 
 
 def fingerprint_of(path: str | Path, options: dict[str, Any]) -> str:
-    """Input identity (size, mtime) + options: a rerun resumes only if neither changed."""
-    st = os.stat(path)
-    return json.dumps([st.st_size, st.st_mtime_ns, options], sort_keys=True)
+    """Input identity (size, mtime; a folder of scans: its files' count, total size, newest mtime) + options:
+    a rerun resumes only if neither changed."""
+    if os.path.isdir(path):
+        stats = [entry.stat() for entry in os.scandir(path) if entry.is_file()]
+        identity = [
+            len(stats),
+            sum(st.st_size for st in stats),
+            max((st.st_mtime_ns for st in stats), default=0),
+        ]
+    else:
+        st = os.stat(path)
+        identity = [st.st_size, st.st_mtime_ns]
+    return json.dumps([*identity, options], sort_keys=True)

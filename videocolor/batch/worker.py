@@ -12,18 +12,21 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from videocolor.batch.faults import crash_point
 from videocolor.errors import VideocolorError
-from videocolor.io import DecodedFrame, MediaInfo, MediaWriter, decode_frames, probe
+from videocolor.io import DecodedFrame, MediaInfo, MediaWriter, decode_frames
+from videocolor.io.timecode import frame_rate
 from videocolor.pipeline import (
     ColorizeOptions,
     Colorizer,
     colorize_decoded,
     load_colorizer,
     load_options,
+    probe_input,
     weights_path,
 )
 from videocolor.runtime import tune_process
@@ -114,7 +117,7 @@ def _colorize_segment(
     """Encode the segment's frames into `tmp` with their own pts; frames outside it only feed the smoother.
     Returns the frames written and the writer's warnings."""
     options = colorize_options(task.options)
-    info = probe(task.input)
+    info = probe_input(Path(task.input), options)
     colorizer = worker.colorizer(options)
     lookahead = options.smoothing.window if options.smoothing.backward_pass else 0
     count = 0
@@ -132,6 +135,11 @@ def _colorize_segment(
                 if progress is not None:
                     progress(1)
     return count, tuple(writer.warnings)
+
+
+def sequence_fps(source: str | Path, options: dict[str, Any]) -> Fraction | None:
+    """The rate a folder of images (scans) is read at, as one video; None for a video file."""
+    return frame_rate(colorize_options(options).sequence_fps) if Path(source).is_dir() else None
 
 
 def colorize_options(options: dict[str, Any]) -> ColorizeOptions:

@@ -17,7 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "batch",
         help="colorize many videos, resumably, locally or on a Ray cluster",
-        description="Colorize files, folders (tree mirrored under OUTDIR), globs and CSV/JSONL manifests "
+        description="Colorize files, folders (tree mirrored under OUTDIR; a folder without videos: each "
+        "folder of images in it, film scans, as one video OUTDIR/<path>.mkv), globs and CSV/JSONL manifests "
         "(columns: input, output, and per-item options such as preset, model, weights, render_factor). "
         "Videos are split into segments recorded in OUTDIR/videocolor-jobs.sqlite: run the same command "
         "again after a crash and only unfinished segments are redone.",
@@ -46,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--crf", type=int, help="encoder quality (lower is better)")
     g.add_argument("--encoder-preset", help="encoder speed preset, e.g. veryfast, medium, slow")
     g.add_argument("--pix-fmt", help="output pixel format (default: the input's)")
+    g.add_argument("--fps", type=float, help="the rate of folders of images (film scans) (default 24)")
     s = p.add_argument_group("segments and executors")
     s.add_argument("--segment-seconds", type=float, default=30.0, help="target segment length (default 30)")
     s.add_argument("--min-segment-seconds", type=float, default=10.0)
@@ -82,6 +84,7 @@ _OPTION_FLAGS = {
     "crf": "encode_crf",
     "encoder_preset": "encode_preset",
     "pix_fmt": "encode_pix_fmt",
+    "fps": "sequence_fps",
 }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import av
 
 from videocolor.errors import InputError
+from videocolor.io.probe import open_input
 
 __all__ = ["PacketIndex", "index_packets"]
 
@@ -20,10 +21,11 @@ class PacketIndex:
     keyframes: tuple[int, ...]  # sorted
 
 
-def index_packets(path: str | Path) -> PacketIndex:
-    """Pts of every frame and of every keyframe of the first video stream, read without decoding."""
+def index_packets(path: str | Path, sequence_fps: Fraction | None = None) -> PacketIndex:
+    """Pts of every frame and of every keyframe of the first video stream, read without decoding. With
+    `sequence_fps`, `path` is a folder of images read as a video (see open_input)."""
     try:
-        with av.open(str(path)) as container:
+        with open_input(path, sequence_fps) if sequence_fps else av.open(str(path)) as container:
             if not container.streams.video:
                 raise InputError(f"{path}: no video stream")
             stream = container.streams.video[0]

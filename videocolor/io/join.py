@@ -57,14 +57,16 @@ def join_parts(
     output: Path,
     *,
     on_packet: Callable[[], None] | None = None,
+    sequence_fps: Fraction | None = None,
 ) -> list[str]:
     """Write `output` from the parts' video and the source's audio/subtitle streams and metadata; returns
-    MediaWriter's warnings (streams transcoded, converted or dropped)."""
+    MediaWriter's warnings (streams transcoded, converted or dropped). `sequence_fps`: the source is a
+    folder of images (see open_input)."""
     if not parts:
         raise OutputError(f"{output}: nothing to assemble")
     temp = partial_path(output)
     try:
-        info = probe(source)
+        info = probe(source, sequence_fps)
         with av.open(str(parts[0])) as first:
             template = first.streams.video[0]
             time_base = Fraction(template.time_base)
