@@ -35,7 +35,11 @@ def test_pattern_glob_matches_the_numbers_the_field_writes() -> None:
 @pytest.mark.parametrize(
     ("names", "pattern", "options"),
     [
-        (["r_0086400.dpx", "r_0086401.dpx", "r_0086402.dpx"], "r_%07d.dpx", {"start_number": "86400"}),
+        (
+            ["r_0086400.dpx", "r_0086401.dpx", "r_0086402.dpx", "._r_0086403.dpx"],
+            "r_%07d.dpx",
+            {"start_number": "86400"},
+        ),
         ([f"f{i}.png" for i in range(1, 11)], "f%d.png", {"start_number": "1"}),  # f10 after f9
         (["50%_01.tif", "50%_02.tif", "notes.txt"], "50%%_%02d.tif", {"start_number": "1"}),
         (["a_001.png", "a_003.png"], "*.png", {}),  # a gap: every file by name, none lost
@@ -56,7 +60,7 @@ def test_image_sequence_by_hand(tmp_path: Path, names: list[str], pattern: str, 
     else:
         assert sequence.pattern == f"{glob.escape(str(folder))}/{pattern}"
         assert sequence.options == {"pattern_type": "glob"}
-    assert sequence.frames == len([n for n in names if n.endswith(pattern[-4:])])
+    assert sequence.frames == len([n for n in names if n.endswith(pattern[-4:]) and n[0] != "."])
     assert len(glob.glob(sequence.pattern)) == (0 if options else sequence.frames)
 
 
