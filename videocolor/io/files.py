@@ -61,10 +61,9 @@ class ImageSequence:
 
 def image_sequence(folder: Path) -> ImageSequence:
     """The images directly in `folder` (not hidden ones, such as macOS's ._ files) that share its most
-    common image suffix (as spelled). Numbered with
-    one prefix and no gaps (scans: reel_0086400.dpx, ...; or f1 ... f10), in number order through a printf
-    pattern, which every FFmpeg reads; else in name order through a glob (not in FFmpeg's Windows builds).
-    InputError if the folder holds no images."""
+    common image suffix (as spelled). Numbered with one prefix and no gaps (scans: reel_0086400.dpx, ...;
+    or f1 ... f10), in number order through a printf pattern, which every FFmpeg reads; else in name order
+    through a glob (not in FFmpeg's Windows builds). InputError if the folder holds no images."""
     files = [p.name for p in folder.iterdir() if p.suffix.lower() in SEQUENCE_SUFFIXES and p.name[0] != "."]
     if not files:
         raise InputError(f"no images ({', '.join(sorted(SEQUENCE_SUFFIXES))}) in {folder}")
