@@ -6,6 +6,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,8 +70,7 @@ def atomic_output(dst: str | Path, *, overwrite: bool = False, inputs: Sequence[
 def _atomic_sequence(dst: Path) -> Iterator[Path]:
     """The pattern `dst` inside a temporary folder beside it; on success the files written there replace
     the sequence at `dst` (frames of an earlier, longer one included), on any error the folder goes."""
-    folder = dst.parent / f".{dst.stem.replace('%', '')}.partial-{os.getpid()}"
-    folder.mkdir()
+    folder = Path(tempfile.mkdtemp(prefix=f".{dst.stem.replace('%', '')}.partial-", dir=dst.parent))
     try:
         yield folder / dst.name
         written = sorted(folder.iterdir())
