@@ -68,13 +68,18 @@ def expand_inputs(inputs: Sequence[str], outdir: str | Path) -> list[BatchItem]:
                 raise InputError(f"no video files or folders of images in {text}")
             items += [BatchItem(p, out / p.relative_to(path)) for p in videos]
             # A folder of scans is one video: OUTDIR/<its path inside the folder>.mkv.
-            items += [BatchItem(f, out / f.relative_to(path).parent / f"{f.name}.mkv") for f in scans]
+            items += [BatchItem(f, out / f.relative_to(path).parent / _output_name(f)) for f in scans]
         elif path.is_file():
             items.append(BatchItem(path, out / path.name))
         else:
             raise InputError(f"input not found: {text}")
     _check_outputs(items)
     return items
+
+
+def _output_name(src: Path) -> str:
+    """An item's default output name: the input's, or for a folder of scans, a video named after it."""
+    return f"{src.name}.mkv" if src.is_dir() else src.name
 
 
 def _scan_folders(root: Path, skip: Path) -> list[Path]:
@@ -127,10 +132,8 @@ def read_manifest(path: str | Path, outdir: str | Path | None = None) -> list[Ba
         src_path = (here / src).resolve()
         if dst is not None:
             dst_path = (here / str(dst)).resolve() if outdir is None else (Path(outdir) / str(dst)).resolve()
-        elif outdir is not None:  # a folder of scans becomes a video
-            dst_path = Path(outdir).resolve() / (
-                f"{src_path.name}.mkv" if src_path.is_dir() else src_path.name
-            )
+        elif outdir is not None:
+            dst_path = Path(outdir).resolve() / _output_name(src_path)
         else:
             raise InputError(f"{path}:{n}: no 'output' and no -o OUTDIR")
         items.append(BatchItem(src_path, dst_path, options))

@@ -261,6 +261,7 @@ class MediaWriter:
             ctx.max_b_frames = 0
         if info.rotation:
             stream.set_display_rotation(info.rotation)
+        self._frame_tags = (ctx.color_range, ctx.colorspace, ctx.color_primaries, ctx.color_trc)
         return stream
 
     def _default_codec(self) -> str:
@@ -364,9 +365,7 @@ class MediaWriter:
         """Encode one frame from its Y, Cb, Cr code-value planes (layout.dtype, layout's sizes)."""
         frame = av.VideoFrame(self.layout.width, self.layout.height, self.layout.pix_fmt)
         # Encoders such as ProRes write each frame's own colour tags, not the stream's.
-        ctx = self._video.codec_context
-        frame.color_range, frame.colorspace = ctx.color_range, ctx.colorspace
-        frame.color_primaries, frame.color_trc = ctx.color_primaries, ctx.color_trc
+        frame.color_range, frame.colorspace, frame.color_primaries, frame.color_trc = self._frame_tags
         for i, plane in enumerate(planes):
             plane_array(frame, i, self.layout.dtype)[...] = plane
         if self.layout.encoder_pix_fmt is not None:  # an RGB-only encoder: 4:4:4 to RGB, exact matrix

@@ -17,6 +17,7 @@ from videocolor.pipeline.video import (
     colorize_video,
     expected_frames,
     probe_input,
+    sequence_rate,
 )
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "probe_input",
     "render_shape",
     "resolve_device",
+    "sequence_rate",
     "threaded",
     "weights_path",
 ]

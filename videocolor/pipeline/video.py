@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from videocolor.errors import InputError
@@ -33,6 +34,7 @@ __all__ = [
     "colorize_video",
     "expected_frames",
     "probe_input",
+    "sequence_rate",
 ]
 
 Progress = Callable[[int, int | None], None]  # (frames done, frames expected or None)
@@ -68,9 +70,14 @@ def expected_frames(info: MediaInfo, options: ColorizeOptions) -> int | None:
     return max(0, round(total * info.fps)) if total is not None else None
 
 
+def sequence_rate(src: Path, options: ColorizeOptions) -> Fraction | None:
+    """The rate a folder of images (scans) is read at as one video: `options.sequence_fps`; None: a file."""
+    return frame_rate(options.sequence_fps) if src.is_dir() else None
+
+
 def probe_input(src: Path, options: ColorizeOptions) -> MediaInfo:
-    """probe() of a video file, or of a folder of images read as a video at `options.sequence_fps`."""
-    return probe(src, frame_rate(options.sequence_fps) if src.is_dir() else None)
+    """probe() of a video file, or of a folder of images read as a video (sequence_rate)."""
+    return probe(src, sequence_rate(src, options))
 
 
 def colorize_decoded(
