@@ -125,14 +125,15 @@ def fit_chroma_to_gamut(luma: torch.Tensor, chroma: torch.Tensor, matrix: Matrix
     colour shown keeps the given luma instead of being clipped into another luma and hue.
 
     R'G'B' = Y' + s * D(Cb, Cr), D linear: the channel with the largest D bounds s by (1 - Y') / D, the one
-    with the most negative D by -Y' / D (a |D| <= 1e-6 bounds nothing)."""
+    with the most negative D by -Y' / D. The D's average to zero (luma is kept), so any chroma has a
+    positive and a negative one; |D| is taken as at least 1e-6, which can only scale chroma that small."""
     # In-place steps where a temporary is ours: this runs on every frame at chroma size.
     cb, cr = chroma.unbind(-3)
     dr = 2.0 * (1.0 - matrix.kr) * cr
     db = 2.0 * (1.0 - matrix.kb) * cb
     dg = (dr * (matrix.kr / -matrix.kg)).add_(db, alpha=matrix.kb / -matrix.kg)
-    hi = torch.maximum(torch.maximum(dr, dg), db).unsqueeze(-3)
-    lo = torch.minimum(torch.minimum(dr, dg), db).unsqueeze(-3)
-    up = ((1.0 - luma) / hi).masked_fill_(hi <= 1e-6, float("inf"))  # / not div_: luma may broadcast
-    down = (luma / lo).neg_().masked_fill_(lo >= -1e-6, float("inf"))
+    hi = torch.maximum(torch.maximum(dr, dg), db).clamp_min_(1e-6).unsqueeze(-3)
+    lo = torch.minimum(torch.minimum(dr, dg), db).clamp_max_(-1e-6).unsqueeze(-3)
+    up = (1.0 - luma) / hi  # / not div_: luma may broadcast
+    down = (luma / lo).neg_()
     return chroma * torch.minimum(up, down).clamp_(0.0, 1.0)
