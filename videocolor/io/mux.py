@@ -235,8 +235,9 @@ class MediaWriter:
             opts["preset"] = preset
         if codec.startswith("libvpx"):
             opts.update({"row-mt": "1", "deadline": "good", "cpu-used": "5"})
+        light_x264 = codec == "libx264" and not options.preset
         # Entries of the encoder's own params option (x264-params, ...).
-        params = list(_DEFAULT_X264_PARAMS) if codec == "libx264" and not options.preset else []
+        params = list(_DEFAULT_X264_PARAMS) if light_x264 else []
         if info.field_order and codec == "libx264":
             # Interlaced coding (field pictures/MBAFF) in the source's field order, which FFmpeg also
             # writes as the stream's field order: players deinterlace it as they did the source.
@@ -265,7 +266,7 @@ class MediaWriter:
             # AVI stores no pts (reordered frames play out of order); FLV no negative dts, so B-frames'
             # delay would shift every timestamp.
             ctx.max_b_frames = 0
-        elif codec == "libx264" and not options.preset:
+        elif light_x264:
             ctx.max_b_frames = 1
         if info.rotation:
             stream.set_display_rotation(info.rotation)
