@@ -25,7 +25,7 @@ _ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(_ROOT / "examples")]
 from make_example import make_frames, write  # noqa: E402
 
-from videocolor.io import EncodeOptions, MediaWriter, plane_array, probe  # noqa: E402
+from videocolor.io import EncodeOptions, MediaInfo, MediaWriter, plane_array, probe  # noqa: E402
 from videocolor.runtime import tune_process  # noqa: E402
 
 _SHARED = _ROOT.parent / "shared" / "data"
@@ -71,9 +71,8 @@ def _planes(path: Path) -> list[tuple[np.ndarray, ...]]:
         return [tuple(plane_array(f, i, np.uint8).copy() for i in range(3)) for f in inp.decode(video=0)]
 
 
-def _encode(source: Path, planes: list, out: Path, options: EncodeOptions) -> tuple[float, int]:
-    """(process CPU seconds, bytes) of writing `planes` with `options`."""
-    info = probe(source)
+def _encode(info: MediaInfo, planes: list, out: Path, options: EncodeOptions) -> tuple[float, int]:
+    """(process CPU seconds, bytes) of writing `planes` (frames of `info`'s file) with `options`."""
     cpu = time.process_time()
     with MediaWriter(out, info, options) as writer:
         for i, frame in enumerate(planes):
@@ -111,18 +110,19 @@ def main() -> None:
                 print(f"{_SHARED} not found: the example's pan and zoom only")
         sources = [_scaled_copy(c, work / f"src{i}.mkv", size, args.frames) for i, c in enumerate(clips)]
         planes = [_planes(s) for s in sources]
+        infos = [probe(s) for s in sources]
         print(f"{len(clips)} clips at {args.size}, {args.frames} frames each; libx264 through MediaWriter")
         results = {}
         for name, preset, crfs in _SETTINGS:
             points = []
             for crf in crfs:
                 ms, sizes, psnrs = [], [], []
-                for i, (src, p) in enumerate(zip(sources, planes, strict=True)):
+                for i, (info, p) in enumerate(zip(infos, planes, strict=True)):
                     out = work / f"out{i}.mp4"
                     runs = []
                     for _ in range(2):
                         out.unlink(missing_ok=True)
-                        runs.append(_encode(src, p, out, EncodeOptions(crf=crf, preset=preset)))
+                        runs.append(_encode(info, p, out, EncodeOptions(crf=crf, preset=preset)))
                     ms.append(min(r[0] for r in runs) / len(p) * 1e3)
                     sizes.append(runs[0][1] / len(p))
                     psnrs.append(_psnr(p, out))

@@ -25,7 +25,7 @@ def index_packets(path: str | Path, sequence_fps: Fraction | None = None) -> Pac
     """Pts of every frame and of every keyframe of the first video stream, read without decoding. With
     `sequence_fps`, `path` is a folder of images read as a video (see open_input)."""
     try:
-        with open_input(path, sequence_fps) if sequence_fps else av.open(str(path)) as container:
+        with open_input(path, sequence_fps) as container:
             if not container.streams.video:
                 raise InputError(f"{path}: no video stream")
             stream = container.streams.video[0]
