@@ -11,6 +11,7 @@ from videocolor.color import MATRICES, chroma_of, luma_of, merge_chroma
 from videocolor.config import ConfigError, config_from_dict
 from videocolor.metrics import cdc, psnr, warping_error
 from videocolor.temporal import ChromaSmoother, SceneCutDetector, SmoothingConfig, SmoothItem
+from videocolor.temporal.flow import resize
 
 BT601 = MATRICES["bt601"]
 H, W = 72, 96
@@ -171,3 +172,18 @@ def test_config_from_toml_table_rejects_unknown_and_bad_values() -> None:
         config_from_dict(SmoothingConfig, {"mode": "median"})
     with pytest.raises(ConfigError):
         config_from_dict(SmoothingConfig, {"strength": 1.0})
+
+
+@pytest.mark.parametrize(("shape", "size"), [((6, 9), (2, 3)), ((37, 61), (9, 16))])
+def test_resize_shrinks_like_an_area_filter(shape: tuple[int, int], size: tuple[int, int]) -> None:
+    """A whole factor (3) and another (4.1 x 3.8, through the bilinear step): each output pixel is the
+    mean over its footprint, which for a plane a + bx + cy is the plane at the footprint's centre,
+    (j + 0.5) * ratio - 0.5 in source pixel coordinates."""
+    (ih, iw), (h, w) = shape, size
+    ys, xs = np.mgrid[0:ih, 0:iw].astype(np.float32)
+    out = resize(0.25 + 0.01 * xs - 0.02 * ys, size)
+    cy = (np.arange(h, dtype=np.float32)[:, None] + 0.5) * ih / h - 0.5
+    cx = (np.arange(w, dtype=np.float32)[None, :] + 0.5) * iw / w - 0.5
+    np.testing.assert_allclose(out, 0.25 + 0.01 * cx - 0.02 * cy, atol=1e-5)
+    blocks = resize(np.kron(np.eye(2, 3, dtype=np.float32), np.ones((3, 3), np.float32)), (2, 3))
+    np.testing.assert_array_equal(blocks, np.eye(2, 3))

@@ -66,12 +66,21 @@ def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
 
 
 def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize (h, w[, c]) to ``size`` = (h, w): area filter when shrinking, bilinear when growing."""
+    """Resize (h, w[, c]) to ``size`` = (h, w): area filter when shrinking, bilinear when growing.
+
+    A shrink by k >= 2 that is not a whole factor first goes bilinearly to k times ``size``: OpenCV's area
+    filter is ~4x slower at other ratios than at whole ones (the result differs by under 1 % of the range).
+    """
     h, w = size
-    if image.shape[:2] == (h, w):
+    ih, iw = image.shape[:2]
+    if (ih, iw) == (h, w):
         return image
-    shrink = h < image.shape[0] or w < image.shape[1]
-    return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    if h > ih or w > iw:
+        return cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR)
+    k = min(ih // h, iw // w)
+    if k >= 2 and (ih, iw) != (h * k, w * k):
+        image = cv2.resize(image, (w * k, h * k), interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
 
 
 def _sq(flow: np.ndarray) -> np.ndarray:
