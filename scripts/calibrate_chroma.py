@@ -1,13 +1,16 @@
 """Pick the chroma gain of a trained model on the held-out split of the TRAINING photos.
 
-Scaling a model's predicted chroma by a gain trades colourfulness (gain > 1) against accuracy (< 1).
-This prints RGB PSNR gain over the gray twin and colourfulness (as a share of the truth's) for a
-grid of gains, on the training run's own validation split (never the eval sets):
+Scaling a model's predicted chroma by a gain trades colourfulness (gain > 1) against accuracy (< 1);
+a knee k > 0 applies the gain in full only to saturated chroma (nets.unet.scale_chroma). This prints
+RGB PSNR gain over the gray twin and colourfulness (as a share of the truth's) for a grid of gains per
+knee, on the training run's own validation split (never the eval sets), and the rule's pick: the most
+colourful setting whose PSNR is still at or above the gray twin's.
 
-    python scripts/calibrate_chroma.py MODEL.safetensors --data .carry/train [--size 256]
+    python scripts/calibrate_chroma.py MODEL.safetensors --data .carry/train [--knees 0 0.1 0.2]
 
-MODEL must carry gain 1 (a training export). With --gain G --write OUT it writes a copy of the weights
-whose architecture config carries that gain (tensors unchanged), so every tool that loads it applies it.
+MODEL must carry gain 1 (a training export). With --gain G [--knee K] --write OUT it writes a copy of the
+weights whose architecture config carries them (tensors unchanged), so every tool that loads it applies
+them.
 """
 
 from __future__ import annotations
@@ -36,19 +39,23 @@ from videocolor.train.data import ImageCache, find_sources, split_sources, valid
 GAINS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4)
 
 
-def write_with_gain(src: str, dst: str, gain: float, data: list[str]) -> None:
+def write_with_gain(src: str, dst: str, gain: float, knee: float, data: list[str]) -> None:
     from safetensors import safe_open
 
     with safe_open(src, framework="pt") as fh:
         meta = dict(fh.metadata())
     config = json.loads(meta["config"])
-    config["chroma_gain"] = gain
+    config.update(chroma_gain=gain, chroma_knee=knee)
     meta["config"] = json.dumps(config)
     provenance = json.loads(meta["provenance"])
-    provenance["chroma_gain"] = {"value": gain, "calibrated_on": "validation split of " + ", ".join(data)}
+    provenance["chroma_gain"] = {
+        "value": gain,
+        "knee": knee,
+        "calibrated_on": "validation split of " + ", ".join(data),
+    }
     meta["provenance"] = json.dumps(provenance)
     save_file(load_file(src), dst, metadata=meta)
-    print(f"wrote {dst} with chroma_gain {gain}")
+    print(f"wrote {dst} with chroma_gain {gain}, chroma_knee {knee}")
 
 
 def main() -> None:
@@ -59,11 +66,13 @@ def main() -> None:
     ap.add_argument("--val-fraction", type=float, default=0.05)
     ap.add_argument("--limit", type=int, default=96)
     ap.add_argument("--gains", type=float, nargs="+", default=GAINS, help="the grid of gains to score")
+    ap.add_argument("--knees", type=float, nargs="+", default=[0.0], help="knees to score each gain with")
     ap.add_argument("--gain", type=float, help="with --write: the chroma gain to store")
-    ap.add_argument("--write", help="write the weights with --gain in their config here")
+    ap.add_argument("--knee", type=float, default=0.0, help="with --write: the chroma knee to store")
+    ap.add_argument("--write", help="write the weights with --gain and --knee in their config here")
     args = ap.parse_args()
     if args.write:
-        write_with_gain(args.weights, args.write, args.gain, args.data)
+        write_with_gain(args.weights, args.write, args.gain, args.knee, args.data)
         return
     _, val = split_sources(find_sources(args.data), args.val_fraction)
     rgb_u8, _ = validation_batch(ImageCache(val, args.size), args.size, args.limit)
@@ -74,9 +83,10 @@ def main() -> None:
     with torch.inference_mode():
         outs = torch.cat([model(luma_to_model_input(b)) for b in luma.split(16)])
 
-    def chroma_at(gain: float) -> torch.Tensor:
+    def chroma_at(gain: float, knee: float) -> torch.Tensor:
         """What the pipeline shows: the model's own gain step, then the fit into the true luma's gamut."""
-        return fit_chroma_to_gamut(luma, chroma_of(model_output_to_rgb(scale_chroma(outs, gain)), m), m)
+        rgb_out = model_output_to_rgb(scale_chroma(outs, gain, knee))
+        return fit_chroma_to_gamut(luma, chroma_of(rgb_out, m), m)
 
     def u8(x: torch.Tensor) -> list[np.ndarray]:
         return list((x * 255).round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy())
@@ -86,13 +96,19 @@ def main() -> None:
     p_gray = np.mean([psnr(g, t) for g, t in zip(gray, truth, strict=True)])
     cf_truth = np.mean([colourfulness(t) for t in truth])
     print(f"{len(truth)} validation photos; gray PSNR {p_gray:.2f} dB, truth colourfulness {cf_truth:.1f}")
-    for gain in args.gains:
-        out = u8(merge_chroma(luma, chroma_at(gain), m))
-        p = np.mean([psnr(o, t) for o, t in zip(out, truth, strict=True)])
-        cf = np.mean([colourfulness(o) for o in out])
-        print(
-            f"gain {gain:.2f}: PSNR {p:.2f} dB ({p - p_gray:+.2f} vs gray), colourfulness {cf / cf_truth:.0%}"
-        )
+    picks = []
+    for knee in args.knees:
+        for gain in args.gains:
+            out = u8(merge_chroma(luma, chroma_at(gain, knee), m))
+            p = np.mean([psnr(o, t) for o, t in zip(out, truth, strict=True)]) - p_gray
+            cf = np.mean([colourfulness(o) for o in out]) / cf_truth
+            print(f"knee {knee:.2f} gain {gain:.2f}: PSNR {p_gray + p:.2f} dB ({p:+.2f} vs gray), "
+                  f"colourfulness {cf:.0%}")  # fmt: skip
+            if p >= 0:
+                picks.append((cf, p, gain, knee))
+    if picks:
+        cf, p, gain, knee = max(picks)
+        print(f"most colourful at or above gray: knee {knee:.2f} gain {gain:.2f} ({p:+.2f} dB, {cf:.0%})")
 
 
 if __name__ == "__main__":

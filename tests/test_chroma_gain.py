@@ -46,6 +46,21 @@ def test_gain_above_one_stays_in_gamut_by_hand() -> None:
     )
 
 
-def test_gain_out_of_range_is_refused() -> None:
+def test_knee_gives_half_the_gain_at_its_own_chroma_by_hand() -> None:
+    # (0.6, 0.5, 0.4): bt601 luma 0.5185, Cb = -0.1185 / 1.772, Cr = 0.0815 / 1.402, |C| = 0.08861.
+    # With the knee at |C| the scale is 1 + (1.5 - 1) / 2 = 1.25: Y' + 1.25 (RGB - Y').
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(3, 1, 1)
+    out = ((torch.tensor([0.6, 0.5, 0.4]).view(3, 1, 1) - mean) / std)[None]
+    rgb = model_output_to_rgb(scale_chroma(out, 1.5, knee=0.08861))[0, :, 0, 0]
+    assert rgb.tolist() == pytest.approx([0.620375, 0.495375, 0.370375], abs=1e-4)
+    # Well below the knee (0.5) the colour is nearly kept: 1 + 0.5 * 0.007851 / 0.257851 = 1.01522.
+    faint = model_output_to_rgb(scale_chroma(out, 1.5, knee=0.5))[0, :, 0, 0]
+    assert faint.tolist() == pytest.approx([0.601241, 0.499718, 0.398196], abs=1e-4)
+
+
+def test_gain_or_knee_out_of_range_is_refused() -> None:
     with pytest.raises(ValueError, match="chroma_gain"):
-        build_generator("tiny", chroma_gain=2.5)
+        build_generator("tiny", chroma_gain=4.5)
+    with pytest.raises(ValueError, match="chroma_knee"):
+        build_generator("tiny", chroma_knee=-0.1)

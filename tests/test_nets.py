@@ -127,7 +127,8 @@ def test_weights_roundtrip_fp16_and_fp32(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("out_stride", [4, 1])  # 1: DeOldify's weight-normed final pixel shuffle
 def test_a_weights_file_loads_back_into_the_training_form(tmp_path: Path, out_stride: int) -> None:
-    """Fine-tuning starts from a shipped file: spectral and weight norm rebuilt, the chroma gain left out."""
+    """Fine-tuning starts from a shipped file: spectral and weight norm rebuilt, the chroma gain and knee
+    left out."""
     torch.manual_seed(3)
     x = torch.randn(2, 3, 48, 64)
     widths = {4: (16,), 1: (16, 16)}[out_stride]
@@ -139,7 +140,7 @@ def test_a_weights_file_loads_back_into_the_training_form(tmp_path: Path, out_st
                 u, _, vh = torch.linalg.svd(m.weight_orig.flatten(1).double())
                 m.weight_u.copy_(u[:, 0]), m.weight_v.copy_(vh[0])
         ref = model(x)
-    gained = Generator(dataclasses.replace(model.config, chroma_gain=1.3))
+    gained = Generator(dataclasses.replace(model.config, chroma_gain=1.3, chroma_knee=0.1))
     gained.load_state_dict(model.state_dict())
     path = save_weights(gained, tmp_path / "gained.safetensors", provenance={}, dtype=torch.float32)
     fresh = Generator(config)
@@ -260,9 +261,10 @@ def test_deepen_keeps_the_function_and_trains_the_new_blocks() -> None:
 
     torch.manual_seed(6)
     x = torch.randn(2, 3, 64, 64)
-    src = calibrated(build_generator("fast", chroma_gain=1.3), x)
+    src = calibrated(build_generator("fast", chroma_gain=1.3, chroma_knee=0.1), x)
     grown = deepen(src, "fast34").eval()
-    assert grown.config == dataclasses.replace(get_generator_config("fast34"), chroma_gain=1.3)
+    expected = dataclasses.replace(get_generator_config("fast34"), chroma_gain=1.3, chroma_knee=0.1)
+    assert grown.config == expected
     old = src.state_dict()
     new = {k: v for k, v in grown.state_dict().items() if k not in old}
     assert all(torch.equal(grown.state_dict()[k], v) for k, v in old.items())

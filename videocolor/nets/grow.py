@@ -20,9 +20,9 @@ def deepen(src: Generator, name: str) -> Generator:
     -> resnet34: same widths, 3/4/6 blocks instead of 2/2/2). Every tensor of `src` is copied; each new
     block keeps its random init but with its last BatchNorm's scale at zero, so it starts as the identity
     (its input is a ReLU output, which the block's closing ReLU leaves unchanged) and training grows it.
-    Both are in training form (spectral norm in place); the result keeps `src`'s chroma gain.
+    Both are in training form (spectral norm in place); the result keeps `src`'s chroma gain and knee.
     """
-    dst = build_generator(name, chroma_gain=src.config.chroma_gain)
+    dst = build_generator(name, chroma_gain=src.config.chroma_gain, chroma_knee=src.config.chroma_knee)
     same = dataclasses.replace(src.config, name=dst.config.name, encoder=dst.config.encoder)
     if same != dst.config:
         raise ValueError(

@@ -12,7 +12,7 @@ from videocolor.color import MATRICES, chroma_of, fit_chroma_to_gamut, imagenet_
 from videocolor.nets.encoder import ENCODERS, build_encoder, encoder_forward
 from videocolor.nets.layers import ConvUnit, FinalUp, PixelShuffleUp, ResBlock, SigmoidRange, conv
 
-MAX_CHROMA_GAIN = 2.0
+MAX_CHROMA_GAIN = 4.0
 
 __all__ = ["Generator", "GeneratorConfig", "MergeInput", "UnetBlock", "scale_chroma"]
 
@@ -32,6 +32,8 @@ class GeneratorConfig:
     chroma_gain: predicted chroma is scaled by this around the output's own luma, kept inside the gamut
         (< 1 trades colourfulness for accuracy, > 1 the reverse; calibrated per set of weights on held-out
         training photos; 1 = DeOldify).
+    chroma_knee: 0 = the gain scales all chroma alike; k > 0 = in full only where the prediction is
+        saturated (see scale_chroma), so faint colour, what the model hedges with where unsure, stays faint.
     """
 
     name: str
@@ -49,6 +51,7 @@ class GeneratorConfig:
     res_block: bool = True
     render_factor: int = 35
     chroma_gain: float = 1.0
+    chroma_knee: float = 0.0
 
     def __post_init__(self) -> None:
         if self.encoder not in ENCODERS:
@@ -67,6 +70,8 @@ class GeneratorConfig:
             raise ValueError(f"attention_block must be in 0..{self.n_blocks - 1} or None")
         if not 0.0 <= self.chroma_gain <= MAX_CHROMA_GAIN:
             raise ValueError(f"chroma_gain must be in 0..{MAX_CHROMA_GAIN:g}, got {self.chroma_gain}")
+        if not 0.0 <= self.chroma_knee <= 0.5:
+            raise ValueError(f"chroma_knee must be in 0..0.5, got {self.chroma_knee}")
         if self.render_factor < 1:
             raise ValueError(f"render_factor must be >= 1, got {self.render_factor}")
 
@@ -76,17 +81,24 @@ class GeneratorConfig:
         return self.encoder_stages - (1 if self.out_stride == 4 else 0)
 
 
-def scale_chroma(out: torch.Tensor, gain: float) -> torch.Tensor:
+def scale_chroma(out: torch.Tensor, gain: float, knee: float = 0.0) -> torch.Tensor:
     """Scale the chroma of a normalised RGB output by `gain` around its own luma.
 
     Chroma is linear in R'G'B' and zero for gray, so the scale holds for every matrix; a gain above 1 is
-    pulled back per pixel where it would leave the gamut, keeping luma and hue.
+    pulled back per pixel where it would leave the gamut, keeping luma and hue. With `knee` k > 0 a pixel's
+    chroma c (bt601 Cb, Cr) is scaled by 1 + (gain - 1) |c|^2 / (|c|^2 + k^2): by gain/2 + 1/2 at |c| = k.
     """
     mean, std = imagenet_stats(out)
     rgb = (out * std + mean).clamp(0.0, 1.0)
     m = MATRICES["bt601"]
     gray = luma_of(rgb, m)
-    chroma = fit_chroma_to_gamut(gray, gain * chroma_of(rgb, m), m)
+    chroma = chroma_of(rgb, m)
+    if knee > 0.0:
+        r2 = chroma.square().sum(1, keepdim=True)
+        chroma = chroma * (1.0 + (gain - 1.0) * r2 / (r2 + knee * knee))
+    else:
+        chroma = gain * chroma
+    chroma = fit_chroma_to_gamut(gray, chroma, m)
     return (merge_chroma(gray, chroma, m) - mean) / std
 
 
@@ -229,5 +241,5 @@ class Generator(nn.Module):
             if h.shape[-2:] != x.shape[-2:]:
                 h = F.interpolate(h, x.shape[-2:], mode="bilinear", align_corners=False)
             if self.config.chroma_gain != 1.0:
-                h = scale_chroma(h, self.config.chroma_gain)
+                h = scale_chroma(h, self.config.chroma_gain, self.config.chroma_knee)
         return h

@@ -122,10 +122,11 @@ def load_weights(path: str | Path, *, device: str | torch.device = "cpu") -> Gen
 
 def load_for_training(path: str | Path, model: Generator) -> None:
     """Start `model`, a generator in training form (spectral and weight norm in place), from a weights
-    file: the inverse of the folding `save_weights` does. Only the file's chroma gain is left out
-    (training sees the raw prediction) and its spectral-normed weights come back at spectral norm 1."""
+    file: the inverse of the folding `save_weights` does. Only the file's chroma gain (and knee) is left
+    out (training sees the raw prediction) and its spectral-normed weights come back at spectral norm 1."""
     config, _ = read_architecture(path)
-    if dataclasses.replace(config, chroma_gain=1.0) != dataclasses.replace(model.config, chroma_gain=1.0):
+    raw = {"chroma_gain": 1.0, "chroma_knee": 0.0}
+    if dataclasses.replace(config, **raw) != dataclasses.replace(model.config, **raw):
         raise WeightsError(
             f"{path} holds a {config.name} generator, not the {model.config.name} being trained"
         )
