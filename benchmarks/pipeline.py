@@ -1,7 +1,7 @@
 """End-to-end colorize throughput vs the model alone on the same frames, and memory vs input length.
 
     python benchmarks/pipeline.py                       # 480p, 20 s, `fast` architecture (random weights)
-    python benchmarks/pipeline.py --weights models/fast.v3.safetensors   # the shipped model's own output
+    python benchmarks/pipeline.py --weights models/fast.v4.safetensors   # the shipped model's own output
     python benchmarks/pipeline.py --input CLIP --repeat 6   # a real clip, median ratio over 6 rounds
     python benchmarks/pipeline.py --rss                 # also peak RSS for a 1-minute and a 10-minute input
     python benchmarks/pipeline.py --cpu                 # also each stage's CPU time per frame

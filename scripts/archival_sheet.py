@@ -1,6 +1,6 @@
 """The model card's archival contact sheet: `videocolor frames` on each film, their sheets stacked.
 
-    python scripts/archival_sheet.py ../shared/data/archival/*.mp4 -o models/fast.v3_archival.png \
+    python scripts/archival_sheet.py ../shared/data/archival/*.mp4 -o models/fast.v4_archival.png \
         [--work runs/archival] [--every 60] [--width 732] [extra `videocolor frames` args]
 """
 

@@ -7,10 +7,10 @@
 #   e.g. bash scripts/gpu_train.sh 3 plain "temporal:loss.temporal=1.0"   (the default RUNs)
 #   DEVICE=cpu WORKERS=1 DATA=... bash scripts/gpu_train.sh 0.2 plain    (a local dry run)
 # A deeper model from the shipped one, next to a plain continuation (grow needs no files carried):
-#   python3 -m videocolor.train grow models/fast.v3.safetensors --generator fast34 -o /tmp/init34.safetensors
+#   python3 -m videocolor.train grow models/fast.v4.safetensors --generator fast34 -o /tmp/init34.safetensors
 #   S='pretrain_gen.lr=7e-4 loss.saturation=0.2 loss.colourfulness=0 run.budget_share=[0.85,0.05,0.10]'
 #   bash scripts/gpu_train.sh 9 "deep:model.generator=\"fast34\" model.init=\"/tmp/init34.safetensors\" $S" \
-#       "cont:model.init=\"models/fast.v3.safetensors\" $S"
+#       "cont:model.init=\"models/fast.v4.safetensors\" $S"
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1

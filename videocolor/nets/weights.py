@@ -31,7 +31,7 @@ __all__ = [
 
 FORMAT = "videocolor.generator"
 FORMAT_VERSION = "1"
-DEFAULT_WEIGHTS_NAME = "fast.v3.safetensors"
+DEFAULT_WEIGHTS_NAME = "fast.v4.safetensors"
 
 
 def save_weights(
