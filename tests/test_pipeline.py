@@ -102,10 +102,11 @@ def test_bf16_moves_the_shipped_models_chroma_by_a_few_code_values_at_most(tmp_p
         assert np.array_equal(a.planes[0], b.planes[0])
         for pa, pb in zip(a.planes[1:], b.planes[1:], strict=True):
             diff = np.abs(pa.astype(np.int32) - pb.astype(np.int32))
-            # Head and gain in fp32, so the gain scales bf16's rounding: max 3 with fast.v3 (gain 1.4), up
-            # to 5 with fast.v4 (saturated chroma scaled up to ~2.1x) and mean up to 1.4 per plane on this
-            # flat clip; max 1 and mean 0.02-0.03 on 480p footage (bf16 keeps ~3 significant digits)
-            assert diff.max() <= 6 and diff.mean() < 2.0
+            # Head and gain in fp32, so the gain scales bf16's rounding: on this flat clip max 3 and mean
+            # up to 1.4 per plane with fast.v3 (gain 1.4), max 5 and mean up to 2.4 with fast.v4 (saturated
+            # chroma scaled up to ~2.1x; the figures vary with the process's earlier torch work); max 1
+            # and mean 0.02-0.03 on 480p footage (bf16 keeps ~3 significant digits)
+            assert diff.max() <= 6 and diff.mean() < 3.0
             changed |= not np.array_equal(pa, pb)
     assert changed  # the second run did compute in bf16
 
