@@ -125,21 +125,31 @@ class MediaWriter:
         except (av.error.FFmpegError, ValueError) as exc:
             raise OutputError(f"cannot write {self.path}: {exc}") from None
         self._side: av.container.InputContainer | None = None
+        self._plan: dict[int, tuple[av.stream.Stream, av.stream.Stream | None]] = {}
         self._durations: dict[int, int] = {}  # pts -> duration of frames sent to the encoder
         self._end = 0  # end of the last frame shown (max pts + duration)
         self._held: av.Packet | None = None
         self._last: av.VideoFrame | None = None  # held back one frame, so that close() knows the last
         self._open_cues: list[av.Packet] = []  # converted subtitles that last until the video's end
         try:
-            self._setup_video(options, video_from)
+            # The input, opened once: its metadata, chapters and attachments, then its side streams' packets.
+            self._side = open_input(info.path, info.sequence_fps)
+            self._setup_video(options, video_from, self._side)
             if copy_streams:
-                self._setup_side_streams()
+                self._setup_side_streams(self._side)
+            if not self._plan:
+                self._close_side()
         except BaseException:
             self.abort()
             raise
 
     # -- setup -----------------------------------------------------------------------------------------
-    def _setup_video(self, options: EncodeOptions, video_from: av.video.stream.VideoStream | None) -> None:
+    def _setup_video(
+        self,
+        options: EncodeOptions,
+        video_from: av.video.stream.VideoStream | None,
+        source: av.container.InputContainer,
+    ) -> None:
         info, out = self.info, self._out
         self._encoding = video_from is None
         if video_from is None:
@@ -152,18 +162,17 @@ class MediaWriter:
                 raise OutputError(f"{out.format.name} output does not take {name} video") from None
             stream.time_base = video_from.time_base
             stream.codec_context.framerate = info.fps  # MOV/MP4 build a timecode's tmcd track from it
-        with open_input(info.path, info.sequence_fps) as source:
-            metadata = source.streams[info.video_index].metadata
-            stream.metadata.update({k: v for k, v in metadata.items() if k in ("language", "title")})
-            if info.timecode:
-                self._set_timecode(stream, info.timecode)
-            chapters = source.chapters()
-            if self._window_s is not None:
-                chapters = window_chapters(chapters, *self._window_s)
-            if chapters:
-                out.set_chapters(chapters)
-            self._copy_attachments(source)
-            self._warn_dropped_data(source)
+        metadata = source.streams[info.video_index].metadata
+        stream.metadata.update({k: v for k, v in metadata.items() if k in ("language", "title")})
+        if info.timecode:
+            self._set_timecode(stream, info.timecode)
+        chapters = source.chapters()
+        if self._window_s is not None:
+            chapters = window_chapters(chapters, *self._window_s)
+        if chapters:
+            out.set_chapters(chapters)
+        self._copy_attachments(source)
+        self._warn_dropped_data(source)
         out.metadata.update({k: v for k, v in info.metadata.items() if k.lower() not in _DROP_METADATA})
         self._video = stream
 
@@ -294,7 +303,7 @@ class MediaWriter:
         takes = codec in self._out.supported_codecs or codec in _ALSO_TAKES.get(name, ())
         return takes and (name, codec) not in _EXPERIMENTAL
 
-    def _setup_side_streams(self) -> None:
+    def _setup_side_streams(self, side: av.container.InputContainer) -> None:
         info = self.info
         if not info.audio and not info.subtitles:
             return
@@ -302,9 +311,6 @@ class MediaWriter:
             self._warn(f"{len(info.audio) + len(info.subtitles)} audio/subtitle stream(s) not written: an"
                        " image sequence holds pictures only")  # fmt: skip
             return
-        side = open_input(info.path, info.sequence_fps)
-        self._side = side
-        self._plan: dict[int, tuple[av.stream.Stream, av.stream.Stream | None]] = {}
         for s in [*info.audio, *info.subtitles]:
             src = side.streams[s.index]
             if self._accepts(s.codec):
@@ -338,8 +344,6 @@ class MediaWriter:
                 self._warn(f"subtitle stream #{s.index} ({s.codec}) dropped: "
                            f"{self._out.format.name} does not take {s.codec}{hint}")  # fmt: skip
         if not self._plan:
-            side.close()
-            self._side = None
             return
         for index, _ in enumerate(side.streams):
             if index not in self._plan:
@@ -440,8 +444,7 @@ class MediaWriter:
             if packet is None:
                 packet = next(self._packets, None)
                 if packet is None:
-                    self._side.close()
-                    self._side = None
+                    self._close_side()
                     return
             if packet.size == 0:  # demuxer flush packets: a subtitle decoder may still hold a cue
                 self._pending = None
@@ -536,7 +539,7 @@ class MediaWriter:
         for cue in self._open_cues:
             cue.duration = max(0, round(self._end * self.info.time_base / cue.time_base) - cue.pts)
             self._out.mux(cue)
-        for dst, decoder in getattr(self, "_plan", {}).values():
+        for dst, decoder in self._plan.values():
             if decoder is not None and dst.type == "audio":
                 for packet in dst.encode(None):
                     self._out.mux(packet)
@@ -544,11 +547,14 @@ class MediaWriter:
 
     def abort(self) -> None:
         """Close without finishing (the caller deletes the file)."""
+        self._close_side()
+        with contextlib.suppress(av.error.FFmpegError):
+            self._out.close()
+
+    def _close_side(self) -> None:
         if self._side is not None:
             self._side.close()
             self._side = None
-        with contextlib.suppress(av.error.FFmpegError):
-            self._out.close()
 
     def __enter__(self) -> MediaWriter:
         return self
