@@ -19,6 +19,7 @@ from typing import Any
 from videocolor.batch.faults import crash_point
 from videocolor.errors import VideocolorError
 from videocolor.io import DecodedFrame, MediaInfo, MediaWriter, decode_frames
+from videocolor.io.files import sequence_rate
 from videocolor.pipeline import (
     ColorizeOptions,
     Colorizer,
@@ -26,7 +27,6 @@ from videocolor.pipeline import (
     load_colorizer,
     load_options,
     probe_input,
-    sequence_rate,
     weights_path,
 )
 from videocolor.runtime import tune_process
@@ -139,7 +139,7 @@ def _colorize_segment(
 
 def sequence_fps(source: str | Path, options: dict[str, Any]) -> Fraction | None:
     """The rate a folder of images (scans) is read at, as one video; None for a video file."""
-    return sequence_rate(Path(source), colorize_options(options))
+    return sequence_rate(Path(source), colorize_options(options).sequence_fps)
 
 
 def colorize_options(options: dict[str, Any]) -> ColorizeOptions:

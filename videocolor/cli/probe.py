@@ -21,9 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from videocolor.io import probe
-    from videocolor.io.timecode import frame_rate
+    from videocolor.io.files import sequence_rate
 
-    info = probe(args.input, frame_rate(args.fps) if args.input.is_dir() else None)
+    info = probe(args.input, sequence_rate(args.input, args.fps))
     if args.json:
         print(json.dumps(info.to_dict(), indent=2))
         return 0

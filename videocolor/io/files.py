@@ -9,9 +9,11 @@ import re
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from videocolor.errors import InputError
+from videocolor.io.timecode import frame_rate
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -22,6 +24,7 @@ __all__ = [
     "is_sequence_pattern",
     "media_files",
     "pattern_glob",
+    "sequence_rate",
 ]
 
 IMAGE_SUFFIXES = frozenset(
@@ -48,6 +51,11 @@ def media_files(folder: Path, suffixes: Collection[str], skip: Path | None = Non
             here / f for f in sorted(files) if not f.startswith(".") and Path(f).suffix.lower() in suffixes
         ]
     return found
+
+
+def sequence_rate(path: Path, fps: float) -> Fraction | None:
+    """The rate `path` is read at as a video: a folder of images (scans) at `fps`; None: a file (its own)."""
+    return frame_rate(fps) if path.is_dir() else None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from videocolor.pipeline.video import (
     colorize_video,
     expected_frames,
     probe_input,
-    sequence_rate,
 )
 
 __all__ = [
@@ -40,7 +39,6 @@ __all__ = [
     "probe_input",
     "render_shape",
     "resolve_device",
-    "sequence_rate",
     "threaded",
     "weights_path",
 ]

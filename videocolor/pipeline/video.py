@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 from videocolor.errors import InputError
@@ -22,7 +21,7 @@ from videocolor.io import (
     probe,
     time_window,
 )
-from videocolor.io.timecode import frame_rate
+from videocolor.io.files import sequence_rate
 from videocolor.pipeline.model import load_colorizer
 from videocolor.pipeline.options import ColorizeOptions
 from videocolor.pipeline.stages import Colorizer, OutputFrame, colorize_frames, render_shape
@@ -34,7 +33,6 @@ __all__ = [
     "colorize_video",
     "expected_frames",
     "probe_input",
-    "sequence_rate",
 ]
 
 Progress = Callable[[int, int | None], None]  # (frames done, frames expected or None)
@@ -70,14 +68,9 @@ def expected_frames(info: MediaInfo, options: ColorizeOptions) -> int | None:
     return max(0, round(total * info.fps)) if total is not None else None
 
 
-def sequence_rate(src: Path, options: ColorizeOptions) -> Fraction | None:
-    """The rate a folder of images (scans) is read at as one video: `options.sequence_fps`; None: a file."""
-    return frame_rate(options.sequence_fps) if src.is_dir() else None
-
-
 def probe_input(src: Path, options: ColorizeOptions) -> MediaInfo:
-    """probe() of a video file, or of a folder of images read as a video (sequence_rate)."""
-    return probe(src, sequence_rate(src, options))
+    """probe() of a video file, or of a folder of images read as a video at `options.sequence_fps`."""
+    return probe(src, sequence_rate(src, options.sequence_fps))
 
 
 def colorize_decoded(
