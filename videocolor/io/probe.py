@@ -193,7 +193,8 @@ def probe(path: str | Path, sequence_fps: Fraction | None = None) -> MediaInfo:
             fps=Fraction(fps),
             time_base=Fraction(stream.time_base),
             start_pts=first.pts if first.pts is not None else stream.start_time,
-            frame_count=stream.frames or (image_sequence(p).frames if sequence_fps else None),
+            # image2 gives a folder's image count as the stream's duration (in frames): no second listing
+            frame_count=stream.frames or (stream.duration if sequence_fps else None),
             video_duration=_declared_duration(stream),
             pix_fmt=fmt.name,
             bit_depth=bits,
