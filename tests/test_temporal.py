@@ -148,6 +148,12 @@ def test_luma_untouched_order_and_count_kept(cfg: dict[str, object]) -> None:
         assert it.chroma.dtype == np.float32 and it.chroma.shape == (2, H, W)
 
 
+@pytest.mark.parametrize("backward", [False, True])
+def test_no_frames_in_none_out(backward: bool) -> None:
+    """An empty time range hands the smoother nothing: it yields nothing (the backward pass too)."""
+    assert _smooth([], [], backward_pass=backward) == []
+
+
 def test_chroma_plane_smaller_than_flow_size_and_odd_sizes() -> None:
     """A 1080p-like aspect at a small, odd chroma-plane size goes through the reduced-resolution path."""
     y = _texture(7, 0.2, 0.8, 45, 81)

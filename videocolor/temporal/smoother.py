@@ -107,7 +107,8 @@ class ChromaSmoother:
                 yield from self._backward(window)
                 window = []
             window.append(fr)
-        yield from self._backward(window)
+        if window:  # no frames at all (an empty time range)
+            yield from self._backward(window)
 
     def _confidence(
         self, here: np.ndarray, there: np.ndarray, to_there: np.ndarray | None, back: np.ndarray | None
