@@ -54,23 +54,25 @@ def _static_scene() -> tuple[np.ndarray, np.ndarray]:
     return y, c
 
 
-@pytest.mark.parametrize("backward", [False, True])
-def test_static_flicker_cdc_and_warping_error_halved_psnr_kept(backward: bool) -> None:
-    """(a) Predicted chroma flickers (a random per-frame tint) over a static scene."""
+@pytest.mark.parametrize(("backward", "exposure"), [(False, 0.0), (True, 0.0), (True, 0.04)])
+def test_static_flicker_cdc_and_warping_error_halved_psnr_kept(backward: bool, exposure: float) -> None:
+    """(a) Predicted chroma flickers (a random per-frame tint) over a static scene; with ``exposure`` the
+    luma flickers too (a random per-frame level, as in old film), which must not stop the smoothing."""
     y, truth_c = _static_scene()
     rng = np.random.default_rng(5)
     n = 24
     preds = [truth_c + rng.normal(0, 0.025, (2, 1, 1)).astype(np.float32) for _ in range(n)]
-    out = _smooth([y] * n, preds, backward_pass=backward, window=12)
+    lumas = [y + np.float32(rng.uniform(-exposure, exposure)) for _ in range(n)]
+    out = _smooth(lumas, preds, backward_pass=backward, window=12)
 
-    truth = _rgb(y, truth_c)
-    gray = [(y * 255 + 0.5).astype(np.uint8)] * n
-    raw_rgb = [_rgb(y, c) for c in preds]
+    truth = [_rgb(yt, truth_c) for yt in lumas]
+    gray = [(yt * 255 + 0.5).astype(np.uint8) for yt in lumas]
+    raw_rgb = [_rgb(yt, c) for yt, c in zip(lumas, preds, strict=True)]
     out_rgb = [_rgb(it.luma, it.chroma) for it in out]
     cdc_raw, cdc_out = cdc(raw_rgb), cdc(out_rgb)
     we_raw, we_out = warping_error(raw_rgb, gray), warping_error(out_rgb, gray)
-    psnr_raw = np.mean([psnr(f, truth) for f in raw_rgb])
-    psnr_out = np.mean([psnr(f, truth) for f in out_rgb])
+    psnr_raw = np.mean([psnr(f, t) for f, t in zip(raw_rgb, truth, strict=True)])
+    psnr_out = np.mean([psnr(f, t) for f, t in zip(out_rgb, truth, strict=True)])
     assert cdc_out <= 0.5 * cdc_raw, (cdc_raw, cdc_out)
     assert we_out <= 0.5 * we_raw, (we_raw, we_out)
     assert psnr_out >= psnr_raw - 0.1, (psnr_raw, psnr_out)
@@ -148,6 +150,20 @@ def test_luma_untouched_order_and_count_kept(cfg: dict[str, object]) -> None:
         assert it.chroma.dtype == np.float32 and it.chroma.shape == (2, H, W)
 
 
+@pytest.mark.parametrize(
+    ("backward", "expected"), [(False, [0.0, 0.1 / 1.5, 0.25 / 1.75]), (True, [0.1 / 1.75, 0.1, 0.25 / 1.75])]
+)
+def test_filter_weights_by_hand(backward: bool, expected: list[float]) -> None:
+    """A static scene (full confidence), strength 0.5, chroma 0, 0.1, 0.2 in three frames. Forward, the
+    history counts 0.5 x its weight: (0.1 + 0.5 * 0) / 1.5, then (0.2 + 0.5 * 1.5 * that) / 1.75. With the
+    backward pass each frame sees a symmetric window: the middle one (0.5 * 0 + 0.1 + 0.5 * 0.2) / 2."""
+    y = _texture(3, 0.3, 0.7)
+    preds = [np.full((2, H, W), v, np.float32) for v in (0.0, 0.1, 0.2)]
+    out = _smooth([y] * 3, preds, mode="ema", strength=0.5, backward_pass=backward)
+    assert [float(o.chroma.mean()) for o in out] == pytest.approx(expected, abs=1e-6)
+    assert all(float(np.ptp(o.chroma)) < 1e-6 for o in out)
+
+
 @pytest.mark.parametrize("backward", [False, True])
 def test_no_frames_in_none_out(backward: bool) -> None:
     """An empty time range hands the smoother nothing: it yields nothing (the backward pass too)."""
@@ -167,6 +183,16 @@ def test_scene_cut_detector_flags_only_the_cut() -> None:
     a, b = _texture(8, 0.05, 0.4), _texture(9, 0.6, 0.95)
     flags = [det.update(f) for f in [a, a, np.roll(a, 5, axis=1), b, b]]
     assert flags == [False, False, False, True, False]
+
+
+def test_fade_of_a_flat_scene_is_not_a_cut() -> None:
+    """A flat background (90 % of the frame) fading up 0.03 a frame, as a title card does: its level
+    crosses a histogram bin every frame, yet nothing is a cut; a jump to another level is one."""
+    y = np.full((H, W), 0.1, np.float32)
+    y[20:40, 30:60] = _texture(10, 0.6, 0.9, 20, 30)
+    det = SceneCutDetector(0.4)
+    assert not any(det.update(y + 0.03 * t) for t in range(15))
+    assert det.update(y + 0.03 * 14 + 0.25)
 
 
 def test_config_from_toml_table_rejects_unknown_and_bad_values() -> None:

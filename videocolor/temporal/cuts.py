@@ -7,10 +7,15 @@ import numpy as np
 __all__ = ["SceneCutDetector", "luma_histogram", "histogram_distance"]
 
 
-def luma_histogram(luma: np.ndarray, bins: int = 32) -> np.ndarray:
-    """Normalised histogram of a float luma plane in [0, 1]."""
-    idx = np.clip((luma * bins).astype(np.int32), 0, bins - 1)
-    return np.bincount(idx.ravel(), minlength=bins) / idx.size
+def luma_histogram(luma: np.ndarray, bins: int = 32, offset: float = 0.0) -> np.ndarray:
+    """Normalised histogram of ``luma - offset`` over [-0.5, 0.5) (a luma plane in [0, 1] with offset 0.5
+    fills it), linearly interpolated between bin centres: a flat area near a bin edge does not jump
+    between bins at every small change of level."""
+    pos = np.clip((luma - offset + 0.5) * bins - 0.5, 0.0, bins - 1.0).ravel()
+    lo = np.minimum(pos.astype(np.int32), bins - 2)
+    frac = pos - lo
+    hist = np.bincount(lo, 1.0 - frac, bins) + np.bincount(lo + 1, frac, bins)
+    return hist / pos.size
 
 
 def histogram_distance(p: np.ndarray, q: np.ndarray) -> float:
@@ -21,8 +26,11 @@ def histogram_distance(p: np.ndarray, q: np.ndarray) -> float:
 class SceneCutDetector:
     """Flags a frame as the first of a new shot when its luma histogram jumps from the previous frame's.
 
-    A histogram (not a pixel difference) ignores motion inside a shot; cuts between shots with similar
-    histograms are left to the smoother's confidence test, which sees that the motion does not fit.
+    Two tests, one threshold t: the histograms of luma less its mean differ by more than t (the shape of
+    the picture changed), or the mean moves by more than t / 2. A fade or the exposure flicker of old
+    film moves the mean a little each frame and leaves the shape, so it is not a cut. A histogram (not a
+    pixel difference) ignores motion inside a shot; cuts between shots with similar histograms are left
+    to the smoother's confidence test, which sees that the motion does not fit.
     """
 
     def __init__(self, threshold: float = 0.4, bins: int = 32) -> None:
@@ -30,12 +38,17 @@ class SceneCutDetector:
             raise ValueError(f"cut threshold must be in (0, 1], got {threshold}")
         self.threshold = threshold
         self.bins = bins
-        self._prev: np.ndarray | None = None
+        self._prev: tuple[np.ndarray, float] | None = None
         self.score = 0.0
 
     def update(self, luma: np.ndarray) -> bool:
         """Feed the next frame's luma; True if it starts a new shot (never for the first frame)."""
-        hist = luma_histogram(luma, self.bins)
-        self.score = 0.0 if self._prev is None else histogram_distance(self._prev, hist)
-        self._prev = hist
+        mean = float(luma.mean())
+        hist = luma_histogram(luma, self.bins, offset=mean)
+        if self._prev is None:
+            self.score = 0.0
+        else:
+            shape = histogram_distance(self._prev[0], hist)
+            self.score = max(shape, 2.0 * abs(mean - self._prev[1]))
+        self._prev = hist, mean
         return self.score > self.threshold

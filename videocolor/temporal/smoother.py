@@ -8,8 +8,9 @@ prediction, a low-resolution and smooth signal) is upsampled and added to the fu
 so the prediction's detail stays. The state resets at scene cuts (luma histograms) and where the
 confidence collapses. ``ema`` is the same filter with zero motion. Luma is never touched.
 
-The optional backward pass (offline jobs) runs the same filter backwards in time over the forward result,
-window by window (``window`` frames at most in memory, flushed at every cut), which removes the causal lag.
+The optional backward pass (offline jobs) runs the same filter backwards in time over the predictions,
+window by window (``window`` frames at most in memory, flushed at every cut), and joins it to the forward
+result, which removes the causal lag.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class _Frame:
     pred: np.ndarray  # (hs, ws, 2) prediction
     smooth: np.ndarray  # (hs, ws, 2) filtered chroma
     starts_shot: bool
+    weight: np.ndarray | float = 1.0  # (hs, ws) frames' worth of history in ``smooth``
     to_prev: np.ndarray | None = None  # flow from this frame to the previous one
     from_prev: np.ndarray | None = None  # flow from the previous frame to this one
 
@@ -113,19 +115,36 @@ class ChromaSmoother:
     def _confidence(
         self, here: np.ndarray, there: np.ndarray, to_there: np.ndarray | None, back: np.ndarray | None
     ) -> np.ndarray:
-        """Per-pixel confidence (0..1) that ``there``, moved by ``to_there``, shows what ``here`` shows."""
+        """Per-pixel confidence (0..1) that ``there``, moved by ``to_there``, shows what ``here`` shows.
+        The luma test leaves out the frame's mean change: a fade or exposure flicker is no mismatch."""
         if to_there is None or back is None:  # ema: no motion, so only the luma test
-            return np.exp(-np.square((there - here) / self.config.luma_sigma))
-        mismatch = warp(there, to_there) - here
-        err, tol = consistency_error(to_there, back)
-        return np.exp(-np.square(mismatch / self.config.luma_sigma) - err / tol)
+            mismatch = there - here
+            motion = 0.0
+        else:
+            mismatch = warp(there, to_there) - here
+            err, tol = consistency_error(to_there, back)
+            motion = err / tol
+        mismatch -= mismatch.mean()
+        return np.exp(-np.square(mismatch / self.config.luma_sigma) - motion)
 
     def _blend(
-        self, current: np.ndarray, history: np.ndarray, flow: np.ndarray | None, conf: np.ndarray
-    ) -> np.ndarray:
+        self,
+        current: np.ndarray,
+        history: np.ndarray,
+        weight: np.ndarray | float,
+        flow: np.ndarray | None,
+        conf: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Blend the history (worth ``weight`` frames) into ``current``; return the blend and its weight.
+
+        The history counts strength x confidence x its weight against the current frame's 1: in a long
+        static shot its share tends to ``strength`` (a plain recursive filter), while a shot's first frames
+        are averaged equally instead of the first one lingering (that filter's start-up bias)."""
         warped = history if flow is None else warp(history, flow)
-        alpha = (self.config.strength * conf)[..., None]
-        return current + alpha * (warped - current)
+        if flow is not None and isinstance(weight, np.ndarray):
+            weight = warp(weight, flow)
+        held = self.config.strength * conf * weight
+        return current + (held / (1.0 + held))[..., None] * (warped - current), 1.0 + held
 
     def _forward(self, items: Iterable[SmoothItem]) -> Iterator[_Frame]:
         cfg = self.config
@@ -147,21 +166,30 @@ class ChromaSmoother:
                 conf = self._confidence(luma, prev.luma, fr.to_prev, fr.from_prev)
                 confidence = float(conf.mean())
                 if confidence >= cfg.reset_confidence:
-                    fr.smooth = self._blend(pred, prev.smooth, fr.to_prev, conf)
+                    fr.smooth, fr.weight = self._blend(pred, prev.smooth, prev.weight, fr.to_prev, conf)
                     fr.starts_shot = False
             item.info["smoothing"] = {"confidence": confidence, "cut": cut, "reset": fr.starts_shot}
             yield fr
             prev = fr
 
     def _backward(self, window: list[_Frame]) -> Iterator[SmoothItem]:
-        """Filter the forward result backwards in time (the window holds one shot at most)."""
-        out = [window[-1].smooth]
+        """Run the filter backwards in time over the predictions and join it to the forward result: each
+        side's weighted sum, less the frame's own prediction that both count (the window holds one shot at
+        most). In a static shot this is a symmetric exponential window around every frame."""
+        after, weight = window[-1].pred, 1.0
+        out = [self._join(window[-1], after, weight)]
         for t in range(len(window) - 2, -1, -1):
             here, nxt = window[t], window[t + 1]
             conf = self._confidence(here.luma, nxt.luma, nxt.from_prev, nxt.to_prev)
-            out.append(self._blend(here.smooth, out[-1], nxt.from_prev, conf))
+            after, weight = self._blend(here.pred, after, weight, nxt.from_prev, conf)
+            out.append(self._join(here, after, weight))
         for fr, smooth in zip(window, reversed(out), strict=True):
             yield self._emit(fr, smooth)
+
+    @staticmethod
+    def _join(fr: _Frame, after: np.ndarray, weight: np.ndarray | float) -> np.ndarray:
+        w_before, w_after = np.asarray(fr.weight)[..., None], np.asarray(weight)[..., None]
+        return (fr.smooth * w_before + after * w_after - fr.pred) / (w_before + w_after - 1.0)
 
     @staticmethod
     def _emit(fr: _Frame, smooth: np.ndarray) -> SmoothItem:
