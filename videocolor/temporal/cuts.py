@@ -28,9 +28,10 @@ class SceneCutDetector:
 
     Two tests, one threshold t: the histograms of luma less its mean differ by more than t (the shape of
     the picture changed), or the mean moves by more than t / 2. A fade or the exposure flicker of old
-    film moves the mean a little each frame and leaves the shape, so it is not a cut. A histogram (not a
-    pixel difference) ignores motion inside a shot; cuts between shots with similar histograms are left
-    to the smoother's confidence test, which sees that the motion does not fit.
+    film moves the mean a little each frame and leaves the shape, so it is not a cut (the smoother's luma
+    test still weighs the change). A histogram (not a pixel difference) ignores motion inside a shot;
+    cuts between shots with similar histograms are left to the smoother's confidence test, which sees
+    that the motion does not fit.
     """
 
     def __init__(self, threshold: float = 0.4, bins: int = 32) -> None:

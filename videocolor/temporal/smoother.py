@@ -115,17 +115,12 @@ class ChromaSmoother:
     def _confidence(
         self, here: np.ndarray, there: np.ndarray, to_there: np.ndarray | None, back: np.ndarray | None
     ) -> np.ndarray:
-        """Per-pixel confidence (0..1) that ``there``, moved by ``to_there``, shows what ``here`` shows.
-        The luma test leaves out the frame's mean change: a fade or exposure flicker is no mismatch."""
+        """Per-pixel confidence (0..1) that ``there``, moved by ``to_there``, shows what ``here`` shows."""
         if to_there is None or back is None:  # ema: no motion, so only the luma test
-            mismatch = there - here
-            motion = 0.0
-        else:
-            mismatch = warp(there, to_there) - here
-            err, tol = consistency_error(to_there, back)
-            motion = err / tol
-        mismatch -= mismatch.mean()
-        return np.exp(-np.square(mismatch / self.config.luma_sigma) - motion)
+            return np.exp(-np.square((there - here) / self.config.luma_sigma))
+        mismatch = warp(there, to_there) - here
+        err, tol = consistency_error(to_there, back)
+        return np.exp(-np.square(mismatch / self.config.luma_sigma) - err / tol)
 
     def _blend(
         self,
