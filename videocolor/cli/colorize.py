@@ -83,7 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--smoothing", choices=("none", "ema", "flow"), help="temporal chroma smoothing (default flow)"
     )
-    p.add_argument("--smoothing-strength", type=float, help="0 (off) .. <1 (default 0.8)")
+    p.add_argument("--smoothing-strength", type=float, help="0 (off) .. <1 (default 0.95)")
     p.add_argument("--codec", help="video encoder (default libx264; libvpx-vp9 for .webm)")
     p.add_argument("--crf", type=int, help="encoder quality, lower is better (default 18 for x264)")
     p.add_argument("--encoder-preset", help="encoder speed preset, e.g. veryfast, medium, slow")

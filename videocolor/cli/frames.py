@@ -23,7 +23,7 @@ def _run(args: argparse.Namespace) -> int:
 
     # The folder's --overwrite is not the video output's: frames writes no video.
     options = options_from_args(
-        args, overwrite=None, smoothing_backward_pass=True if args.backward_pass else None
+        args, overwrite=None, smoothing_backward_pass=False if args.no_backward_pass else None
     )
     if args.every is not None and args.every < 1:
         raise InputError(f"--every must be >= 1, got {args.every}")
@@ -122,7 +122,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--duration", type=parse_time, help="length to process")
     p.add_argument("--smoothing", choices=("none", "ema", "flow"), help="temporal chroma smoothing")
     p.add_argument("--smoothing-strength", type=float, help="0 (off) .. <1")
-    p.add_argument("--backward-pass", action="store_true", help="add the offline backward smoothing pass")
+    p.add_argument("--no-backward-pass", action="store_true", help="causal smoothing only (forward in time)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
