@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Choose the smoothing defaults on colour footage that is in no evaluation set: four real clips of
 # ../shared/data/odd_media (a bird against the sky, a phone filming a screen, a wooden floor, a gray pie
-# chart). Their gray twins are colorized with each strength, with and without the backward pass; per
-# clip: CDC and warping error as multiples of the truth's, PSNR gain over gray (inf clips: "-").
+# chart). Their gray twins are colorized with each strength, with and without the backward pass (window
+# 32), and at 0.95 with windows of 16, 64 and 128 frames; per clip: CDC and warping error as multiples of
+# the truth's, PSNR gain over gray (inf clips: "-").
 #   bash scripts/validate_smoothing.sh [OUTDIR] [extra colorize args, e.g. --weights W.safetensors]
 set -euo pipefail
 OUT=${1:-runs/smoothing}; shift || true
@@ -17,9 +18,14 @@ variants=(none)
 printf '[smoothing]\nmode = "none"\n' >"$OUT/presets/none.toml"
 for s in 0.8 0.9 0.95; do
     for b in false true; do
-        printf '[smoothing]\nmode = "flow"\nstrength = %s\nbackward_pass = %s\n' $s $b >"$OUT/presets/s${s}_b$b.toml"
+        printf '[smoothing]\nmode = "flow"\nstrength = %s\nbackward_pass = %s\nwindow = 32\n' $s $b \
+            >"$OUT/presets/s${s}_b$b.toml"
         variants+=("s${s}_b$b")
     done
+done
+for w in 16 64 128; do  # the backward pass's window at 0.95
+    printf '[smoothing]\nmode = "flow"\nstrength = 0.95\nbackward_pass = true\nwindow = %s\n' $w >"$OUT/presets/w$w.toml"
+    variants+=("w$w")
 done
 for v in "${variants[@]}"; do
     mkdir -p "$OUT/$v"

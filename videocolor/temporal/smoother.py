@@ -38,7 +38,7 @@ class SmoothingConfig:
     mode: Mode = "flow"
     strength: float = 0.95
     backward_pass: bool = True
-    window: int = 32  # frames held by the backward pass
+    window: int = 64  # frames held by the backward pass (~3 MB each at 1080p)
     flow_max_side: int = 160  # flow and blending run at this size (longest side, pixels) or below
     flow_preset: FlowPreset = "ultrafast"
     luma_sigma: float = 0.05  # warped-luma mismatch (0..1) at which confidence falls to 1/e
