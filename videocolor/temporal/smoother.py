@@ -32,13 +32,14 @@ Mode = Literal["none", "ema", "flow"]
 @dataclass(frozen=True)
 class SmoothingConfig:
     """Temporal chroma smoothing. ``strength`` is the weight of the motion-compensated history where the
-    confidence is full (0 = off; 0.95 averages over about 39 frames of a static scene). The defaults (0.95
-    with the backward pass) were chosen on colour footage outside the evaluation sets: lowest CDC there."""
+    confidence is full (0 = off; 0.95 averages over about 39 frames of a static scene). The defaults (0.95,
+    the backward pass over 64 frames) were chosen on colour footage outside the evaluation sets: lowest CDC
+    there (scripts/validate_smoothing.sh)."""
 
     mode: Mode = "flow"
     strength: float = 0.95
     backward_pass: bool = True
-    window: int = 64  # frames held by the backward pass (~3 MB each at 1080p)
+    window: int = 64  # frames held by the backward pass (at 1080p 4:2:0 each holds ~8 MB of planes)
     flow_max_side: int = 160  # flow and blending run at this size (longest side, pixels) or below
     flow_preset: FlowPreset = "ultrafast"
     luma_sigma: float = 0.05  # warped-luma mismatch (0..1) at which confidence falls to 1/e
