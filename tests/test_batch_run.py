@@ -248,19 +248,20 @@ def chroma_steps(path: Path) -> np.ndarray:
 def test_no_colour_jump_at_a_segment_seam(tiny_weights: Path, tmp_path: Path) -> None:
     """The chroma step into a segment's first frame is no larger than the largest step between two frames
     of one segment; without warm-up frames it is (so the measure does see seams)."""
-    clip = smooth_clip(tmp_path / "smooth.mp4")
+    clip = smooth_clip(tmp_path / "smooth.mp4", frames=120)
     steps = {}
-    for warmup in (16, 0):
+    default = SegmentOptions().warmup_frames  # 48: the seams at frames 72 and 96 start their warm-up mid-clip
+    for warmup in (default, 0):
         outdir = tmp_path / f"warmup-{warmup}"
         options = SegmentOptions(target_s=1, min_s=0.5, max_s=2, warmup_frames=warmup, scene_cuts=False)
         steps[warmup] = chroma_steps(_run_local(clip, outdir, tiny_weights, options))
-    with JobStore(tmp_path / "warmup-16", lock=False) as store:
+    with JobStore(tmp_path / f"warmup-{default}", lock=False) as store:
         starts = [s.start_pts for s in store.segments(store.items()[0].id)][1:]
     with av.open(str(clip)) as container:
         pts = sorted(p.pts for p in container.demux(video=0) if p.pts is not None)
     seams = [pts.index(start) - 1 for start in starts]  # step k goes from frame k to frame k + 1
-    assert len(seams) == 2 and len(steps[16]) == len(pts) - 1
-    for warmup, limit_holds in ((16, True), (0, False)):
+    assert len(seams) == 4 and len(steps[default]) == len(pts) - 1
+    for warmup, limit_holds in ((default, True), (0, False)):
         inside = np.delete(steps[warmup], seams).max()
         assert (steps[warmup][seams].max() <= inside) == limit_holds, (warmup, steps[warmup][seams], inside)
 

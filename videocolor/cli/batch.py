@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--min-segment-seconds", type=float, default=10.0)
     s.add_argument("--max-segment-seconds", type=float, default=60.0)
     s.add_argument(
-        "--warmup-frames", type=int, default=16, help="frames before a segment that warm the smoother up"
+        "--warmup-frames", type=int, default=48, help="frames before a segment that warm the smoother up"
     )
     s.add_argument(
         "--no-scene-cuts", action="store_true", help="cut at keyframes only (no extra decode pass)"
