@@ -185,6 +185,8 @@ class ChromaSmoother:
 
     @staticmethod
     def _join(fr: _Frame, after: np.ndarray, weight: np.ndarray | float) -> np.ndarray:
+        if after is fr.pred:  # a window's last frame: nothing after it (and _emit skips an unfiltered one)
+            return fr.smooth
         w_before, w_after = np.asarray(fr.weight)[..., None], np.asarray(weight)[..., None]
         return (fr.smooth * w_before + after * w_after - fr.pred) / (w_before + w_after - 1.0)
 
