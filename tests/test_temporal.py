@@ -11,6 +11,7 @@ from videocolor.color import MATRICES, chroma_of, luma_of, merge_chroma
 from videocolor.config import ConfigError, config_from_dict
 from videocolor.metrics import cdc, psnr, warping_error
 from videocolor.temporal import ChromaSmoother, SceneCutDetector, SmoothingConfig, SmoothItem
+from videocolor.temporal.cuts import luma_histogram
 from videocolor.temporal.flow import resize
 
 BT601 = MATRICES["bt601"]
@@ -183,6 +184,18 @@ def test_scene_cut_detector_flags_only_the_cut() -> None:
     a, b = _texture(8, 0.05, 0.4), _texture(9, 0.6, 0.95)
     flags = [det.update(f) for f in [a, a, np.roll(a, 5, axis=1), b, b]]
     assert flags == [False, False, False, True, False]
+
+
+def test_luma_histogram_interpolates_between_bin_centres() -> None:
+    """4 bins over [0, 1] have centres 0.125, 0.375, 0.625, 0.875: 0.25 lies halfway between the first
+    two, 0.375 on the second, and the ends stay in the end bins."""
+    hist = luma_histogram(np.array([[0.25, 0.375, 0.0, 1.0]], np.float32), bins=4)
+    assert hist.tolist() == pytest.approx([0.125 + 0.25, 0.125 + 0.25, 0.0, 0.25])
+    # With the mean as the offset, a level shift leaves the histogram as it was.
+    y = np.array([[0.2, 0.3, 0.45]], np.float32)
+    assert luma_histogram(y, 4, float(y.mean())) == pytest.approx(
+        luma_histogram(y + 0.1, 4, float(y.mean()) + 0.1)
+    )
 
 
 def test_fade_of_a_flat_scene_is_not_a_cut() -> None:

@@ -7,10 +7,10 @@ import numpy as np
 __all__ = ["SceneCutDetector", "luma_histogram", "histogram_distance"]
 
 
-def luma_histogram(luma: np.ndarray, bins: int = 32, offset: float = 0.0) -> np.ndarray:
-    """Normalised histogram of ``luma - offset`` over [-0.5, 0.5) (a luma plane in [0, 1] with offset 0.5
-    fills it), linearly interpolated between bin centres: a flat area near a bin edge does not jump
-    between bins at every small change of level."""
+def luma_histogram(luma: np.ndarray, bins: int = 32, offset: float = 0.5) -> np.ndarray:
+    """Normalised histogram of ``luma - offset`` over [-0.5, 0.5] (the default offset covers a luma plane in
+    [0, 1]), linearly interpolated between bin centres: a flat area near a bin edge does not jump between
+    bins at every small change of level."""
     pos = np.clip((luma - offset + 0.5) * bins - 0.5, 0.0, bins - 1.0).ravel()
     lo = np.minimum(pos.astype(np.int32), bins - 2)
     frac = pos - lo
