@@ -18,6 +18,7 @@ from videocolor.train.data import (
     ImageCache,
     PositionBatches,
     TrainDataset,
+    epoch_order,
     find_sources,
     make_loader,
     split_sources,
@@ -132,6 +133,20 @@ def test_samples_depend_only_on_their_position(tmp_path: Path) -> None:
     # Every image appears once per epoch.
     firsts = {int(ds._index(p)) for p in range(6)}
     assert firsts == set(range(6))
+
+
+def test_near_gray_images_repeat_within_an_epoch(tmp_path: Path) -> None:
+    folder = write_images(tmp_path / "d", 3)  # colourful: red discs on blue-green
+    for i, level in enumerate((60, 200)):  # flat gray with a faint tint: colourfulness 0.3 x 6 = 1.8
+        cv2.imwrite(str(folder / f"gray{i}.png"), np.full((40, 40, 3), (level, level, level + 6), np.uint8))
+    cache = ImageCache(find_sources([folder]), 60)  # sorted by name: gray0, gray1, img000..img002
+    assert list(epoch_order(cache, 1, 20.0)) == [0, 1, 2, 3, 4]
+    assert list(epoch_order(cache, 3, 20.0)) == [0, 1, 2, 3, 4, 0, 0, 1, 1]
+    assert list(epoch_order(cache, 3, 1.0)) == [0, 1, 2, 3, 4]  # 1.8 is not below 1
+    cfg = load_train_config(None, ["data.crop=32", "model.critic_blocks=2", "data.neutral_repeat=3"])
+    ds = TrainDataset(cache, cfg.data, cfg.degrade, seed=3, salt=0)
+    seen = [ds._index(p) for p in range(len(ds))]
+    assert len(ds) == 9 and sorted(seen) == [0, 0, 0, 1, 1, 1, 2, 3, 4]
 
 
 def test_config_rejects_unknown_keys_and_bad_values() -> None:

@@ -47,6 +47,9 @@ class DataConfig:
     scale_max: float = 1.0
     ratio_jitter: float = 1.33  # aspect ratio of the crop box in [1/r, r] (then stretched to square)
     hflip: bool = True
+    # Near-gray scenes are rare in photo sets; these appear `neutral_repeat` times per epoch.
+    neutral_repeat: int = 1
+    neutral_cf: float = 20.0  # colourfulness (0..255 scale) below which an image counts as near-gray
     frames_per_video: int = 24  # frames sampled evenly from each video source
     workers: int = -1  # DataLoader workers; -1 = min(12, cpu count - 2), at least 1
     prefetch: int = 4
@@ -58,6 +61,8 @@ class DataConfig:
             raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         if not 0.0 < self.scale_min <= self.scale_max <= 1.0:
             raise ValueError("need 0 < scale_min <= scale_max <= 1")
+        if self.neutral_repeat < 1:
+            raise ValueError(f"neutral_repeat must be >= 1, got {self.neutral_repeat}")
 
 
 @dataclass(frozen=True)

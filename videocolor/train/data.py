@@ -24,6 +24,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from videocolor.errors import InputError
+from videocolor.metrics.image import colourfulness
 from videocolor.train.config import DataConfig, DegradeConfig
 from videocolor.train.degrade import degrade_luma, luma_u8
 
@@ -34,6 +35,7 @@ __all__ = [
     "PositionBatches",
     "Source",
     "TrainDataset",
+    "epoch_order",
     "find_sources",
     "make_loader",
     "split_sources",
@@ -164,6 +166,15 @@ class ImageCache:
         return self.flat[int(self.offsets[i]) : int(self.offsets[i + 1])].numpy().reshape(h, w, 3)
 
 
+def epoch_order(cache: ImageCache, repeat: int, below_cf: float) -> np.ndarray:
+    """Image indices of one epoch: each once, and those with colourfulness < below_cf `repeat` times."""
+    order = np.arange(len(cache))
+    if repeat == 1:
+        return order
+    gray = [i for i in order if colourfulness(cache.image(int(i))) < below_cf]
+    return np.concatenate([order, np.repeat(np.asarray(gray, np.int64), repeat - 1)])
+
+
 class TrainDataset(Dataset):
     """position -> (target RGB (3,S,S) uint8, degraded input luma (1,S,S) uint8)."""
 
@@ -174,18 +185,19 @@ class TrainDataset(Dataset):
             raise InputError("no training images")
         self.cache, self.data, self.degrade = cache, data, degrade
         self.seed, self.salt = seed, salt
+        self._order = epoch_order(cache, data.neutral_repeat, data.neutral_cf)
         self._perm_epoch = -1
         self._perm = np.empty(0, np.int64)
 
     def __len__(self) -> int:
-        return len(self.cache)
+        return len(self._order)
 
     def _index(self, pos: int) -> int:
-        epoch, k = divmod(pos, len(self.cache))
+        epoch, k = divmod(pos, len(self._order))
         if epoch != self._perm_epoch:
-            self._perm = np.random.default_rng([self.seed, self.salt, epoch, 7]).permutation(len(self.cache))
+            self._perm = np.random.default_rng([self.seed, self.salt, epoch, 7]).permutation(len(self._order))
             self._perm_epoch = epoch
-        return int(self._perm[k])
+        return int(self._order[self._perm[k]])
 
     def __getitem__(self, pos: int) -> tuple[torch.Tensor, torch.Tensor]:
         rng = np.random.default_rng([self.seed, self.salt, pos])
