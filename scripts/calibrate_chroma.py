@@ -2,9 +2,10 @@
 
 Scaling a model's predicted chroma by a gain trades colourfulness (gain > 1) against accuracy (< 1);
 a knee k > 0 applies the gain in full only to saturated chroma (nets.unet.scale_chroma). This prints
-RGB PSNR gain over the gray twin and colourfulness (as a share of the truth's) for a grid of gains per
-knee, on the training run's own validation split (never the eval sets), and the rule's pick: the most
-colourful setting whose PSNR is still at or above the gray twin's.
+RGB PSNR gain over the gray twin, colourfulness (as a share of the truth's) and the number of photos
+more than 1.5 dB below their gray twin for a grid of gains per knee, on the training run's own
+validation split (never the eval sets), and the rule's pick: the most colourful setting whose PSNR is
+still at or above the gray twin's.
 
     python scripts/calibrate_chroma.py MODEL.safetensors --data .carry/train [--knees 0 0.1 0.2]
 
@@ -93,17 +94,19 @@ def main() -> None:
 
     truth = u8(rgb)
     gray = u8(merge_chroma(luma, torch.zeros_like(luma).expand(-1, 2, -1, -1), m))
-    p_gray = np.mean([psnr(g, t) for g, t in zip(gray, truth, strict=True)])
+    p_gray_each = np.array([psnr(g, t) for g, t in zip(gray, truth, strict=True)])
+    p_gray = p_gray_each.mean()
     cf_truth = np.mean([colourfulness(t) for t in truth])
     print(f"{len(truth)} validation photos; gray PSNR {p_gray:.2f} dB, truth colourfulness {cf_truth:.1f}")
     picks = []
     for knee in args.knees:
         for gain in args.gains:
             out = u8(merge_chroma(luma, chroma_at(gain, knee), m))
-            p = np.mean([psnr(o, t) for o, t in zip(out, truth, strict=True)]) - p_gray
+            each = np.array([psnr(o, t) for o, t in zip(out, truth, strict=True)]) - p_gray_each
+            p = each.mean()
             cf = np.mean([colourfulness(o) for o in out]) / cf_truth
             print(f"knee {knee:.2f} gain {gain:.2f}: PSNR {p_gray + p:.2f} dB ({p:+.2f} vs gray), "
-                  f"colourfulness {cf:.0%}")  # fmt: skip
+                  f"colourfulness {cf:.0%}, {(each < -1.5).sum()} photos > 1.5 dB below gray")  # fmt: skip
             if p >= 0:
                 picks.append((cf, p, gain, knee))
     if picks:
