@@ -174,7 +174,7 @@ class ChromaSmoother:
         side's weighted sum, less the frame's own prediction that both count (the window holds one shot at
         most). In a static shot this is a symmetric exponential window around every frame."""
         after, weight = window[-1].pred, 1.0
-        out = [self._join(window[-1], after, weight)]
+        out = [window[-1].smooth]  # nothing after a window's last frame (_emit skips an unfiltered one)
         for t in range(len(window) - 2, -1, -1):
             here, nxt = window[t], window[t + 1]
             conf = self._confidence(here.luma, nxt.luma, nxt.from_prev, nxt.to_prev)
@@ -185,8 +185,6 @@ class ChromaSmoother:
 
     @staticmethod
     def _join(fr: _Frame, after: np.ndarray, weight: np.ndarray | float) -> np.ndarray:
-        if after is fr.pred:  # a window's last frame: nothing after it (and _emit skips an unfiltered one)
-            return fr.smooth
         w_before, w_after = np.asarray(fr.weight)[..., None], np.asarray(weight)[..., None]
         return (fr.smooth * w_before + after * w_after - fr.pred) / (w_before + w_after - 1.0)
 
